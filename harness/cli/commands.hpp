@@ -1,0 +1,49 @@
+// The `hangar` subcommands. Each returns the process exit status; only main() exits.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace hangar::cli {
+
+// Exit statuses shared by every subcommand.
+inline constexpr int kExitOk = 0;        // every cell met its expectation
+inline constexpr int kExitMissed = 1;    // some cell missed
+inline constexpr int kExitUsage = 2;     // bad input: flags, names, manifests, paths
+
+struct GlobalOptions {
+    std::filesystem::path scenarios_dir;
+    std::filesystem::path scenario_bin_dir;
+    std::string python;  // empty: choose one (see resolve_python)
+};
+
+// One line on stderr, prefixed "hangar: ".
+void complain(const std::string& message);
+
+// --python, else $HANGAR_PYTHON, else /usr/bin/python3, else python3 on PATH; resolved
+// to an absolute path once, since a pyenv shim costs ~80 ms per launch.
+std::string resolve_python(const GlobalOptions& global);
+
+struct ListOptions {
+    std::string ctest_file;  // write CTest registrations here instead of listing
+    double ctest_timeout = 6;
+};
+void add_list_command(CLI::App& app, ListOptions& options);
+int run_list(const GlobalOptions& global, const ListOptions& options);
+
+struct RunOptions {
+    std::vector<std::string> scenarios;
+    std::vector<std::string> methods;
+    double timeout = 10;
+    int repeat = 0;  // 0: each manifest's own
+    int jobs = 1;
+    std::string out = "hangar-out";
+    std::string json;
+    bool quiet = false;
+};
+void add_run_command(CLI::App& app, RunOptions& options);
+int run_run(const GlobalOptions& global, const RunOptions& options, const std::string& command_line);
+
+}  // namespace hangar::cli

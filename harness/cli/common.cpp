@@ -1,0 +1,24 @@
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "commands.hpp"
+#include "hangar/process.hpp"
+
+namespace hangar::cli {
+
+void complain(const std::string& message) { std::fprintf(stderr, "hangar: %s\n", message.c_str()); }
+
+std::string resolve_python(const GlobalOptions& global) {
+    std::string chosen = global.python;
+    if (chosen.empty()) {
+        if (const char* env = std::getenv("HANGAR_PYTHON"); env && *env) chosen = env;
+        else if (access("/usr/bin/python3", X_OK) == 0) chosen = "/usr/bin/python3";
+        else chosen = "python3";
+    }
+    auto found = find_program(chosen);
+    return found ? found->string() : chosen;
+}
+
+}  // namespace hangar::cli

@@ -1,0 +1,84 @@
+// hangar: reproduces the hangs fork() causes in multi-threaded processes, side by side
+// with the spawn and forkserver start methods that avoid them.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "commands.hpp"
+
+namespace {
+
+const char* kFooter = R"(
+Examples:
+  hangar list                                   what can run, and what each is expected to do
+  hangar run                                    the full comparison, report in hangar-out/latest/
+  hangar run logging-lock --method fork,spawn   one family under two start methods
+  hangar run nss-lock/nss-module --repeat 3 --json r.json
+
+Exit status: 0 every cell met its expectation, 1 some cell missed, 2 bad usage or input,
+130/143 interrupted (results of finished runs are kept).
+Scenarios live in one folder per family with a manifest.toml: see scenarios/README.md.)";
+
+// CLI11 reports a missing subcommand even when the user typed a wrong one; name it.
+std::string unknown_command(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg.rfind("--", 0) == 0 && arg.find('=') == std::string::npos) {
+            ++i;  // the global options all take a value
+            continue;
+        }
+        if (!arg.empty() && arg[0] != '-') return "unknown command '" + arg + "'; commands: list, run";
+    }
+    return "no command given; commands: list, run";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace hangar::cli;
+    CLI::App app{"hangar: reproduce the hangs that fork() causes in multi-threaded processes,\n"
+                 "side by side with the spawn and forkserver start methods that avoid them."};
+    app.footer(kFooter);
+    app.require_subcommand(1, 1);
+    app.fallthrough();
+
+    GlobalOptions global;
+    global.scenarios_dir = HANGAR_SCENARIO_DIR;
+    global.scenario_bin_dir = HANGAR_SCENARIO_BIN_DIR;
+    app.add_option("--scenarios", global.scenarios_dir, "folder of scenario families")
+        ->capture_default_str()
+        ->check(CLI::ExistingDirectory)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.add_option("--scenario-bin", global.scenario_bin_dir, "folder of built native scenarios")
+        ->capture_default_str()
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.add_option("--python", global.python,
+                   "Python interpreter for python scenarios (default: $HANGAR_PYTHON, else /usr/bin/python3)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+
+    ListOptions list_options;
+    add_list_command(app, list_options);
+    RunOptions run_options;
+    add_run_command(app, run_options);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        if (app.get_subcommands().empty()) {
+            complain(unknown_command(argc, argv) + " (see: hangar --help)");
+            return kExitUsage;
+        }
+        complain(std::string(e.what()) + " (see: hangar " + app.get_subcommands().front()->get_name() + " --help)");
+        return kExitUsage;
+    }
+
+    std::string command_line;
+    for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+    if (app.got_subcommand("list")) return run_list(global, list_options);
+    return run_run(global, run_options, command_line);
+}

@@ -1,0 +1,50 @@
+// What a manifest says a cell must do, and whether a cell's runs did it. Like lit's
+// XFAIL, an expected hang that did not happen is a miss, not a pass.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hangar/result.hpp"
+#include "hangar/verdict.hpp"
+
+namespace hangar {
+
+struct Expectation {
+    // pass / fail / hang: every run; not-pass: no run passes; hang-rate: at least
+    // `min_hang_rate` of the runs hang.
+    enum class Outcome { pass, fail, hang, not_pass, hang_rate };
+    struct Starts {  // how often a re-import workflow body may start in one run
+        enum class Op { eq, gt } op;
+        int count;
+    };
+
+    Outcome outcome = Outcome::pass;
+    double min_hang_rate = 0;
+    std::optional<Starts> starts;
+    std::string text;  // as written in the manifest
+
+    bool stochastic() const { return outcome == Outcome::hang_rate; }
+};
+
+// Grammar: OUTCOME [", starts" ("==" | ">") N], where OUTCOME is pass | fail | hang |
+// not-pass | "hang-rate >=" X with 0 < X <= 1.
+Result<Expectation> parse_expectation(std::string_view text);
+
+// One run, as far as judging needs it.
+struct RunFacts {
+    Verdict verdict;
+    int workflow_starts = 0;
+};
+
+struct Judgement {
+    bool met = false;
+    std::string why;  // for a miss: what was expected against what was seen
+};
+
+Judgement judge(const Expectation& expect, const std::vector<RunFacts>& runs);
+
+}  // namespace hangar

@@ -1,0 +1,29 @@
+// The cells a run covers: scenario variant x start method (x sanitizer, later).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hangar/manifest.hpp"
+
+namespace hangar {
+
+struct Cell {
+    const Family* family = nullptr;
+    const Variant* variant = nullptr;
+    Method method = Method::fork;
+    std::string sanitizer = "none";
+    int repeat = 1;
+
+    const Expectation& expect() const { return variant->expect.at(method); }
+    std::string scenario_id() const { return family->name + "/" + variant->name; }  // family/variant
+};
+
+// `selectors` are FAMILY or FAMILY/VARIANT (empty: everything); `methods` restricts the
+// start methods (empty: each variant's own); `repeat` overrides the manifests' repeat.
+// Unknown names are errors that list what exists.
+Result<std::vector<Cell>> select_cells(const Catalog& catalog, const std::vector<std::string>& selectors,
+                                       const std::vector<Method>& methods, std::optional<int> repeat);
+
+}  // namespace hangar

@@ -1,0 +1,39 @@
+// What runs and cells came to: the data every report is rendered from.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "hangar/expectation.hpp"
+#include "hangar/matrix.hpp"
+#include "hangar/verdict.hpp"
+
+namespace hangar {
+
+struct RunRecord {
+    Verdict verdict = Verdict::pass;
+    double seconds = 0;
+    std::optional<int> exit_code;  // set when the command exited
+    std::optional<int> signal;     // set when it was killed by a signal we did not send
+    std::filesystem::path evidence;  // the run's folder: stdout.txt, stderr.txt, run.json
+    int workflow_starts = 0;         // HANGAR-WORKFLOW-START lines in its output
+};
+
+struct CellResult {
+    Cell cell;
+    std::vector<RunRecord> runs;
+    Judgement judgement;
+
+    std::map<Verdict, int> counts() const;
+    int hangs() const;
+    // The observed verdict counts: "timeout 3/3", "pass 2/3, fail 1/3".
+    std::string summary() const;
+};
+
+// Re-judges `cell` against its expectation from its runs.
+void judge_cell(CellResult& cell);
+
+}  // namespace hangar

@@ -1,0 +1,32 @@
+// Waits for a ProcessTree to end, or ends it: at its time limit or on an interrupt.
+#pragma once
+
+#include <chrono>
+#include <functional>
+
+#include "hangar/interrupt.hpp"
+#include "hangar/process.hpp"
+#include "hangar/result.hpp"
+#include "hangar/verdict.hpp"
+
+namespace hangar {
+
+struct WatchOptions {
+    std::chrono::milliseconds limit{10000};
+    const Interrupt* interrupt = nullptr;  // optional: ends the watch early
+    // Called on a hang while the tree is still alive, before it is killed: the place
+    // for evidence capture.
+    std::function<void(ProcessTree&)> before_kill;
+};
+
+struct Watched {
+    Ending ending;
+    std::chrono::milliseconds elapsed{0};
+    bool interrupted = false;  // the tree was killed because of an interrupt; no verdict
+};
+
+// Blocks until the tree ends, its limit passes, or the interrupt fires. In every case
+// the tree is dead and reaped on return.
+Result<Watched> watch(ProcessTree& tree, const WatchOptions& options);
+
+}  // namespace hangar

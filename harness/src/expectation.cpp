@@ -1,0 +1,118 @@
+#include "hangar/expectation.hpp"
+
+#include <charconv>
+#include <cstdio>
+
+namespace hangar {
+namespace {
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+bool consume(std::string_view& s, std::string_view prefix) {
+    s = trim(s);
+    if (s.substr(0, prefix.size()) != prefix) return false;
+    s.remove_prefix(prefix.size());
+    return true;
+}
+
+template <class Number>
+bool parse_number(std::string_view s, Number& out) {
+    s = trim(s);
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && end == s.data() + s.size();
+}
+
+const char* kGrammar =
+    "expected pass, fail, hang, not-pass or 'hang-rate >= X', optionally followed by "
+    "', starts == N' or ', starts > N'";
+
+}  // namespace
+
+Result<Expectation> parse_expectation(std::string_view text) {
+    Expectation e;
+    e.text = std::string(trim(text));
+    std::string_view outcome = text, starts;
+    if (auto comma = text.find(','); comma != std::string_view::npos) {
+        outcome = text.substr(0, comma);
+        starts = text.substr(comma + 1);
+    }
+    outcome = trim(outcome);
+    if (outcome == "pass") e.outcome = Expectation::Outcome::pass;
+    else if (outcome == "fail") e.outcome = Expectation::Outcome::fail;
+    else if (outcome == "hang") e.outcome = Expectation::Outcome::hang;
+    else if (outcome == "not-pass") e.outcome = Expectation::Outcome::not_pass;
+    else if (consume(outcome, "hang-rate") && consume(outcome, ">=")) {
+        e.outcome = Expectation::Outcome::hang_rate;
+        if (!parse_number(outcome, e.min_hang_rate) || e.min_hang_rate <= 0 || e.min_hang_rate > 1)
+            return error("'" + e.text + "': hang-rate needs a number in (0, 1]");
+    } else {
+        return error("'" + e.text + "': " + kGrammar);
+    }
+    if (!starts.empty()) {
+        Expectation::Starts s{};
+        if (!consume(starts, "starts")) return error("'" + e.text + "': " + kGrammar);
+        if (consume(starts, "==")) s.op = Expectation::Starts::Op::eq;
+        else if (consume(starts, ">")) s.op = Expectation::Starts::Op::gt;
+        else return error("'" + e.text + "': " + kGrammar);
+        if (!parse_number(starts, s.count) || s.count < 0)
+            return error("'" + e.text + "': starts needs a whole number");
+        e.starts = s;
+    }
+    return e;
+}
+
+Judgement judge(const Expectation& expect, const std::vector<RunFacts>& runs) {
+    if (runs.empty()) return {false, "no runs"};
+    int passes = 0, fails = 0, hangs = 0;
+    for (const auto& r : runs) {
+        passes += r.verdict == Verdict::pass;
+        fails += r.verdict == Verdict::fail;
+        hangs += is_hang(r.verdict);
+    }
+    const int n = static_cast<int>(runs.size());
+    char buf[160];
+    auto seen = [&](const char* what, int k) {
+        std::snprintf(buf, sizeof buf, "expected %s, saw %d/%d", what, k, n);
+        return std::string(buf);
+    };
+    Judgement j{true, ""};
+    switch (expect.outcome) {
+        case Expectation::Outcome::pass:
+            if (passes != n) j = {false, seen("every run to pass", passes)};
+            break;
+        case Expectation::Outcome::fail:
+            if (fails != n) j = {false, seen("every run to fail", fails)};
+            break;
+        case Expectation::Outcome::hang:
+            if (hangs != n) j = {false, seen("every run to hang", hangs)};
+            break;
+        case Expectation::Outcome::not_pass:
+            if (passes != 0) j = {false, seen("no run to pass", passes)};
+            break;
+        case Expectation::Outcome::hang_rate:
+            if (hangs < expect.min_hang_rate * n) {
+                std::snprintf(buf, sizeof buf, "expected hang rate >= %.2f, saw %d/%d", expect.min_hang_rate, hangs, n);
+                j = {false, buf};
+            }
+            break;
+    }
+    if (j.met && expect.starts) {
+        for (const auto& r : runs) {
+            bool ok = expect.starts->op == Expectation::Starts::Op::eq ? r.workflow_starts == expect.starts->count
+                                                                        : r.workflow_starts > expect.starts->count;
+            if (!ok) {
+                std::snprintf(buf, sizeof buf, "expected starts %s %d, a run started %d times",
+                              expect.starts->op == Expectation::Starts::Op::eq ? "==" : ">", expect.starts->count,
+                              r.workflow_starts);
+                return {false, buf};
+            }
+        }
+    }
+    return j;
+}
+
+}  // namespace hangar

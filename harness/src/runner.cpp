@@ -1,0 +1,174 @@
+#include "hangar/runner.hpp"
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "hangar/watchdog.hpp"
+
+namespace hangar {
+namespace {
+
+constexpr std::string_view kWorkflowStart = "HANGAR-WORKFLOW-START";
+
+int count_occurrences(const std::filesystem::path& file, std::string_view needle) {
+    std::ifstream in(file, std::ios::binary);
+    std::string carry, chunk(1 << 16, '\0');
+    int count = 0;
+    while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
+        std::string text = carry + chunk.substr(0, static_cast<size_t>(in.gcount()));
+        for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + needle.size()))
+            ++count;
+        // Keep a tail shorter than the needle, so a match split across chunks is seen once.
+        carry = text.size() >= needle.size() ? text.substr(text.size() - needle.size() + 1) : text;
+    }
+    return count;
+}
+
+RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& interrupted) {
+    RunRecord record;
+    record.evidence = evidence_dir(cell, run, config);
+    std::error_code ec;
+    std::filesystem::remove_all(record.evidence, ec);
+    std::filesystem::create_directories(record.evidence, ec);
+    auto spec = command_for(cell, config, record.evidence);
+    auto fail_to_start = [&](const Error& e) {
+        std::ofstream(record.evidence / "harness-error.txt") << e.message << "\n";
+        record.verdict = Verdict::fail;
+        return record;
+    };
+    if (!spec) return fail_to_start(spec.error());
+    auto tree = ProcessTree::launch(*spec);
+    if (!tree) return fail_to_start(tree.error());
+    WatchOptions options;
+    options.limit = config.limit;
+    options.interrupt = config.interrupt;
+    auto watched = watch(*tree, options);
+    if (!watched) return fail_to_start(watched.error());
+    interrupted = watched->interrupted;
+    record.seconds = static_cast<double>(watched->elapsed.count()) / 1000.0;
+    record.verdict = classify(watched->ending);
+    if (watched->ending.kind == Ending::Kind::exited) record.exit_code = watched->ending.code;
+    if (watched->ending.kind == Ending::Kind::signaled) record.signal = watched->ending.code;
+    record.workflow_starts = count_occurrences(record.evidence / "stdout.txt", kWorkflowStart) +
+                             count_occurrences(record.evidence / "stderr.txt", kWorkflowStart);
+    return record;
+}
+
+}  // namespace
+
+std::filesystem::path evidence_dir(const Cell& cell, int run, const RunnerConfig& config) {
+    std::string method(to_string(cell.method));
+    if (cell.sanitizer != "none") method += "-" + cell.sanitizer;
+    return config.evidence_root / cell.family->name / cell.variant->name / method / ("run-" + std::to_string(run));
+}
+
+Result<CommandSpec> command_for(const Cell& cell, const RunnerConfig& config, const std::filesystem::path& evidence) {
+    CommandSpec spec;
+    const Variant& v = *cell.variant;
+    if (v.language == Language::python) {
+        spec.argv = {config.python.string(), (cell.family->dir / v.entry).string()};
+    } else {
+        spec.argv = {(config.scenario_bin_dir / v.entry).string()};
+    }
+    spec.argv.insert(spec.argv.end(), v.args.begin(), v.args.end());
+    spec.argv.push_back("--method");
+    spec.argv.push_back(std::string(to_string(cell.method)));
+    spec.environment = current_environment();
+    // Scenario folders may be read-only; bytecode caches would also make the first run of
+    // a cell slower than the others.
+    spec.environment.push_back("PYTHONDONTWRITEBYTECODE=1");
+    spec.stdout_path = evidence / "stdout.txt";
+    spec.stderr_path = evidence / "stderr.txt";
+    return spec;
+}
+
+Status check_runnable(const std::vector<Cell>& cells, const RunnerConfig& config) {
+    for (const auto& cell : cells) {
+        const Variant& v = *cell.variant;
+        if (v.language == Language::python) {
+            if (auto p = find_program(config.python.string()); !p)
+                return error("python interpreter unusable: " + p.error().message + " (choose one with --python)");
+            auto script = cell.family->dir / v.entry;
+            if (!std::filesystem::is_regular_file(script))
+                return error("scenario " + cell.scenario_id() + ": script " + script.string() + " is missing");
+        } else {
+            auto binary = config.scenario_bin_dir / v.entry;
+            if (access(binary.c_str(), X_OK) != 0)
+                return error("scenario " + cell.scenario_id() + ": binary " + binary.string() +
+                             " is not built (run: cmake --build build)");
+        }
+    }
+    return {};
+}
+
+Result<std::vector<CellResult>> run_cells(const std::vector<Cell>& cells, const RunnerConfig& config,
+                                          RunObserver& observer) {
+    struct Task {
+        size_t cell;
+        int run;
+    };
+    std::vector<Task> tasks;
+    for (size_t c = 0; c < cells.size(); ++c)
+        for (int r = 1; r <= cells[c].repeat; ++r) tasks.push_back({c, r});
+
+    std::vector<CellResult> results(cells.size());
+    std::vector<int> runs_done(cells.size(), 0);
+    std::vector<bool> finished(cells.size(), false);
+    for (size_t c = 0; c < cells.size(); ++c) {
+        results[c].cell = cells[c];
+        results[c].runs.resize(static_cast<size_t>(cells[c].repeat));
+    }
+
+    std::atomic<size_t> next{0};
+    std::atomic<bool> stop{false};
+    std::mutex mutex;  // guards results, runs_done, finished and observer calls
+    auto worker = [&] {
+        for (;;) {
+            if (stop || (config.interrupt && config.interrupt->requested())) return;
+            size_t i = next++;
+            if (i >= tasks.size()) return;
+            const Task& t = tasks[i];
+            {
+                std::lock_guard lock(mutex);
+                observer.run_started(cells[t.cell], t.run);
+            }
+            bool interrupted = false;
+            RunRecord record = run_once(cells[t.cell], t.run, config, interrupted);
+            if (interrupted) {
+                stop = true;
+                return;
+            }
+            std::lock_guard lock(mutex);
+            CellResult& cell = results[t.cell];
+            cell.runs[static_cast<size_t>(t.run - 1)] = record;
+            ++runs_done[t.cell];
+            // Judged on the runs so far, so a progress line or a report written now is
+            // honest about a cell still under way.
+            CellResult so_far = cell;
+            so_far.runs.clear();
+            for (size_t r = 0; r < cell.runs.size(); ++r)
+                if (!cell.runs[r].evidence.empty()) so_far.runs.push_back(cell.runs[r]);
+            judge_cell(so_far);
+            observer.run_finished(so_far, record);
+            if (runs_done[t.cell] == cells[t.cell].repeat) {
+                judge_cell(cell);
+                finished[t.cell] = true;
+                observer.cell_finished(cell);
+            }
+        }
+    };
+    int jobs = std::max(1, std::min<int>(config.jobs, static_cast<int>(tasks.size())));
+    std::vector<std::thread> threads;
+    for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads) t.join();
+
+    std::vector<CellResult> done;
+    for (size_t c = 0; c < cells.size(); ++c)
+        if (finished[c]) done.push_back(std::move(results[c]));
+    return done;
+}
+
+}  // namespace hangar

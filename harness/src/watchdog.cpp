@@ -1,0 +1,54 @@
+#include "hangar/watchdog.hpp"
+
+#include <poll.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace hangar {
+
+Result<Watched> watch(ProcessTree& tree, const WatchOptions& options) {
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    const auto deadline = start + options.limit;
+    auto elapsed = [&] { return std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start); };
+
+    for (;;) {
+        pollfd fds[2] = {{tree.ended_fd(), POLLIN, 0}, {options.interrupt ? options.interrupt->fd() : -1, POLLIN, 0}};
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+        int timeout_ms = left.count() > 0 ? static_cast<int>(left.count()) + 1 : 0;
+        int n = poll(fds, 2, timeout_ms);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            tree.kill();
+            return error(std::string("poll failed while watching a run: ") + std::strerror(errno));
+        }
+        if (fds[0].revents) {
+            auto status = tree.collect();
+            if (!status) return status.error();
+            Watched w;
+            w.elapsed = elapsed();
+            if (WIFSIGNALED(*status)) w.ending = {Ending::Kind::signaled, WTERMSIG(*status)};
+            else w.ending = {Ending::Kind::exited, WEXITSTATUS(*status)};
+            return w;
+        }
+        if (fds[1].revents) {
+            tree.kill();
+            Watched w;
+            w.elapsed = elapsed();
+            w.interrupted = true;
+            return w;
+        }
+        if (clock::now() >= deadline) {
+            if (options.before_kill) options.before_kill(tree);
+            tree.kill();
+            Watched w;
+            w.elapsed = elapsed();
+            w.ending = {Ending::Kind::timed_out, 0};
+            return w;
+        }
+    }
+}
+
+}  // namespace hangar

@@ -1,0 +1,16 @@
+// The comparison table printed at the end of `hangar run`: one row per scenario variant,
+// one column per start method.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hangar/results.hpp"
+
+namespace hangar::reports {
+
+// Each cell reads like "timeout 3/3 met" or "pass 2/3, fail 1/3 MISSED"; a method a
+// variant does not run under is "-". Ends with "N cells met, M missed".
+std::string render_table(const std::vector<CellResult>& cells);
+
+}  // namespace hangar::reports

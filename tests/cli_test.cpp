@@ -1,0 +1,177 @@
+// The `hangar` command as a user meets it: bad input, the table, the results JSON, and
+// what is left behind when it is interrupted or killed.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "pid_watch.hpp"
+#include "run_hangar.hpp"
+
+namespace hangar {
+namespace {
+
+using testing::Finished;
+using testing::TempDir;
+
+nlohmann::json read_json(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    return nlohmann::json::parse(in);
+}
+
+int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+struct BadInput {
+    std::vector<std::string> args;
+    std::string says;  // a piece of the one-line message
+};
+
+TEST(Cli, BadInputGetsOneLineAndExitTwoAndWritesNothing) {
+    TempDir dir;
+    std::ofstream(dir.path() / "a-file") << "x";
+    const std::vector<BadInput> cases = {
+        {{"run", "nope"}, "unknown scenario 'nope'; known: fixture"},
+        {{"run", "fixture/nope"}, "fixture has: passes"},
+        {{"run", "--method", "vfork"}, "vfork"},
+        {{"run", "--method", "fork,sppawn"}, "sppawn"},
+        {{"run", "--repeat", "0"}, "--repeat"},
+        {{"run", "--timeout", "-1"}, "--timeout"},
+        {{"run", "--timeout", "soon"}, "--timeout"},
+        {{"run", "--no-such-flag"}, "--no-such-flag"},
+        {{"run", "fixture/passes", "--out", (dir.path() / "a-file" / "out").string()}, "output folder"},
+        {{"run", "fixture/passes", "--json", (dir.path() / "missing" / "r.json").string()}, "--json"},
+        {{"--python", "/nonexistent/python3", "run", "fixture/python-passes"}, "python interpreter"},
+        {{"frobnicate"}, "frobnicate"},
+    };
+    for (const auto& c : cases) {
+        TempDir cwd;
+        Finished f = testing::run_hangar(c.args, cwd.path());
+        std::string shown = c.args.front() + " " + (c.args.size() > 1 ? c.args[1] : "");
+        EXPECT_EQ(f.exit_code, 2) << shown << "\n" << f.err;
+        EXPECT_EQ(lines(f.err), 1) << shown << "\n" << f.err;
+        EXPECT_NE(f.err.find(c.says), std::string::npos) << shown << "\n" << f.err;
+        EXPECT_EQ(f.out, "") << shown;
+        EXPECT_FALSE(std::filesystem::exists(cwd.path() / "hangar-out")) << shown;
+        EXPECT_FALSE(std::filesystem::exists(dir.path() / "missing")) << shown;
+    }
+}
+
+TEST(Cli, HelpTeachesAndExitsZero) {
+    TempDir dir;
+    Finished f = testing::run_hangar({"--help"}, dir.path());
+    EXPECT_EQ(f.exit_code, 0);
+    EXPECT_NE(f.out.find("Examples:"), std::string::npos);
+    EXPECT_NE(f.out.find("Exit status"), std::string::npos);
+}
+
+TEST(Cli, ListShowsVariantsMethodsAndExpectations) {
+    TempDir dir;
+    Finished f = testing::run_hangar({"list"}, dir.path());
+    EXPECT_EQ(f.exit_code, 0) << f.err;
+    EXPECT_NE(f.out.find("hangs (native)"), std::string::npos) << f.out;
+    EXPECT_NE(f.out.find("fork: hang"), std::string::npos) << f.out;
+    EXPECT_NE(f.out.find("spawn: pass, starts == 2"), std::string::npos) << f.out;
+}
+
+TEST(Cli, RunPrintsTheComparisonAndWritesTheResultsContract) {
+    TempDir dir;
+    Finished f = testing::run_hangar({"run", "fixture/passes", "fixture/hangs", "fixture/starts-twice", "--timeout",
+                                      "0.5", "--json", "r.json", "--quiet"},
+                                     dir.path());
+    ASSERT_EQ(f.exit_code, 0) << f.out << f.err;
+    EXPECT_NE(f.out.find("fixture/hangs"), std::string::npos);
+    EXPECT_NE(f.out.find("timeout 1/1 met"), std::string::npos) << f.out;
+    EXPECT_NE(f.out.find("4 cells met, 0 missed"), std::string::npos) << f.out;
+
+    nlohmann::json r = read_json(dir.path() / "r.json");
+    EXPECT_EQ(r["schema"], "hangar.results/1");
+    EXPECT_EQ(r["complete"], true);
+    ASSERT_EQ(r["cells"].size(), 4u);
+    for (const auto& cell : r["cells"]) {
+        for (const char* key : {"scenario", "variant", "method", "sanitizer", "expect", "counts", "met", "runs"})
+            EXPECT_TRUE(cell.contains(key)) << key;
+        EXPECT_EQ(cell["sanitizer"], "none");
+        EXPECT_EQ(cell["met"], true);
+        for (const auto& run : cell["runs"]) {
+            EXPECT_TRUE(run.contains("verdict") && run.contains("seconds") && run.contains("evidence"));
+            EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(run["evidence"]) / "run.json"));
+        }
+    }
+    const auto& hang = r["cells"][2];
+    EXPECT_EQ(hang["variant"], "hangs");
+    EXPECT_EQ(hang["counts"]["timeout"], 1);
+    EXPECT_FALSE(hang["runs"][0].contains("exit_code"));
+    EXPECT_EQ(r["cells"][0]["runs"][0]["exit_code"], 0);
+    EXPECT_EQ(r["cells"][3]["runs"][0]["workflow_starts"], 2);
+    // The session folder holds the same results.
+    EXPECT_EQ(read_json(dir.path() / "hangar-out" / "latest" / "results.json")["cells"], r["cells"]);
+}
+
+TEST(Cli, AMissedExpectationExitsOne) {
+    TempDir dir;
+    Finished f = testing::run_hangar({"run", "fixture/hang-expected-but-passes", "--quiet"}, dir.path());
+    EXPECT_EQ(f.exit_code, 1);
+    EXPECT_NE(f.out.find("pass 1/1 MISSED"), std::string::npos) << f.out;
+    EXPECT_NE(f.out.find("0 cells met, 1 missed"), std::string::npos) << f.out;
+}
+
+TEST(Cli, ProgressLinesWhenNotATerminal) {
+    TempDir dir;
+    Finished f = testing::run_hangar({"run", "fixture/passes"}, dir.path());
+    EXPECT_EQ(f.exit_code, 0);
+    EXPECT_NE(f.err.find("[1/2] fixture/passes fork: pass 1/1 (met)"), std::string::npos) << f.err;
+    EXPECT_NE(f.err.find("[2/2] fixture/passes spawn"), std::string::npos) << f.err;
+}
+
+TEST(Cli, AMalformedManifestIsReportedAndTheOthersStillRun) {
+    TempDir scenarios;
+    std::filesystem::copy(FIXTURE_SCENARIOS, scenarios.path(), std::filesystem::copy_options::recursive);
+    std::filesystem::create_directories(scenarios.path() / "broken");
+    std::ofstream(scenarios.path() / "broken" / "manifest.toml") << "family = \"broken\"\n[[variant]]\nname = 3\n";
+    TempDir dir;
+    Finished f = testing::run_hangar({"--scenarios", scenarios.path().string(), "run", "fixture/passes", "--quiet"},
+                                     dir.path());
+    EXPECT_EQ(f.exit_code, 2);
+    EXPECT_EQ(lines(f.err), 1) << f.err;
+    EXPECT_NE(f.err.find("broken/manifest.toml:3: 'name'"), std::string::npos) << f.err;
+    EXPECT_NE(f.out.find("2 cells met, 0 missed"), std::string::npos) << f.out;
+}
+
+// The harness killed by SIGKILL cannot clean up: the kernel must, through the PID
+// namespace and PR_SET_PDEATHSIG. The run's command and its daemon both must die.
+TEST(Cli, SigkillOfHangarLeavesNoScenarioProcess) {
+    TempDir dir;
+    testing::PidFifo fifo;
+    pid_t hangar = testing::start_hangar({"run", "fixture/hangs", "--timeout", "120", "--quiet"}, dir.path(),
+                                         {fifo.env()});
+    auto pids = fifo.read_pidfds(2);
+    ASSERT_EQ(pids.size(), 2u);
+    for (int fd : pids) ASSERT_FALSE(testing::ended_within(fd, 0));
+    kill(hangar, SIGKILL);
+    testing::wait_hangar(hangar, dir.path());
+    for (int fd : pids) EXPECT_TRUE(testing::ended_within(fd, 10000)) << "a scenario process outlived hangar";
+}
+
+TEST(Cli, AnInterruptKeepsTheCellsThatFinished) {
+    TempDir dir;
+    testing::PidFifo fifo;
+    pid_t hangar = testing::start_hangar(
+        {"run", "fixture/passes", "fixture/hangs", "--timeout", "120", "--json", "r.json", "--quiet"}, dir.path(),
+        {fifo.env()});
+    auto pids = fifo.read_pidfds(2);  // the hang has started, so both passes cells are done
+    ASSERT_EQ(pids.size(), 2u);
+    kill(hangar, SIGINT);
+    Finished f = testing::wait_hangar(hangar, dir.path());
+    EXPECT_EQ(f.exit_code, 130);
+    EXPECT_NE(f.err.find("interrupted"), std::string::npos) << f.err;
+    for (int fd : pids) EXPECT_TRUE(testing::ended_within(fd, 0));
+    nlohmann::json r = read_json(dir.path() / "r.json");
+    EXPECT_EQ(r["complete"], false);
+    ASSERT_EQ(r["cells"].size(), 2u);
+    EXPECT_EQ(r["cells"][1]["method"], "spawn");
+}
+
+}  // namespace
+}  // namespace hangar

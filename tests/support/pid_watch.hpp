@@ -1,0 +1,43 @@
+// Test support: collect the PIDs a tree_maker reports, and watch them die.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace hangar::testing {
+
+// A FIFO in a fresh temporary folder; its path goes to tree_maker as $HANGAR_TEST_FIFO.
+class PidFifo {
+public:
+    PidFifo();
+    ~PidFifo();
+    const std::filesystem::path& path() const { return path_; }
+    std::string env() const { return "HANGAR_TEST_FIFO=" + path_.string(); }
+
+    // Blocks until `count` PIDs have been reported (each writer opens, writes, closes).
+    // Returns a pidfd for each, opened while the process is known to be alive.
+    std::vector<int> read_pidfds(int count);
+
+private:
+    std::filesystem::path dir_, path_;
+    int fd_ = -1;
+};
+
+// True when the process behind `pidfd` has ended within `timeout_ms`.
+bool ended_within(int pidfd, int timeout_ms);
+
+// A temporary folder removed with everything in it at scope end.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+}  // namespace hangar::testing

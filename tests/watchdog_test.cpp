@@ -1,0 +1,81 @@
+#include "hangar/watchdog.hpp"
+
+#include <gtest/gtest.h>
+
+#include "pid_watch.hpp"
+
+namespace hangar {
+namespace {
+
+using testing::TempDir;
+
+ProcessTree start(const TempDir& dir, std::vector<std::string> args) {
+    CommandSpec spec;
+    spec.argv = {TREE_MAKER};
+    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    spec.environment = current_environment();
+    spec.stdout_path = dir.path() / "stdout.txt";
+    spec.stderr_path = dir.path() / "stderr.txt";
+    auto tree = ProcessTree::launch(spec);
+    EXPECT_TRUE(tree.ok());
+    return std::move(tree).value();
+}
+
+TEST(Watchdog, AnEndBeforeTheLimitIsReportedAsItIs) {
+    TempDir dir;
+    ProcessTree tree = start(dir, {"exit", "4"});
+    auto w = watch(tree, {std::chrono::seconds(30), nullptr, nullptr});
+    ASSERT_TRUE(w.ok());
+    EXPECT_EQ(w->ending.kind, Ending::Kind::exited);
+    EXPECT_EQ(w->ending.code, 4);
+    EXPECT_EQ(classify(w->ending), Verdict::fail);
+}
+
+TEST(Watchdog, ABusyLoopPastTheLimitIsATimeoutAndIsKilled) {
+    TempDir dir;
+    testing::PidFifo fifo;
+    CommandSpec spec;
+    spec.argv = {TREE_MAKER, "spin"};
+    spec.environment = current_environment();
+    spec.environment.push_back(fifo.env());
+    spec.stdout_path = dir.path() / "stdout.txt";
+    spec.stderr_path = dir.path() / "stderr.txt";
+    auto tree = ProcessTree::launch(spec);
+    ASSERT_TRUE(tree.ok());
+    auto pids = fifo.read_pidfds(1);
+    bool called_before_kill = false;
+    auto w = watch(*tree, {std::chrono::milliseconds(300), nullptr, [&](ProcessTree& t) {
+                               called_before_kill = true;
+                               EXPECT_TRUE(t.alive());
+                           }});
+    ASSERT_TRUE(w.ok());
+    EXPECT_EQ(w->ending.kind, Ending::Kind::timed_out);
+    EXPECT_EQ(classify(w->ending), Verdict::timeout);
+    EXPECT_GE(w->elapsed.count(), 300);
+    EXPECT_TRUE(called_before_kill);
+    EXPECT_TRUE(testing::ended_within(pids.at(0), 0));
+}
+
+TEST(Watchdog, AnInterruptEndsTheRunWithoutAVerdict) {
+    TempDir dir;
+    ProcessTree tree = start(dir, {"sleep-forever"});
+    Interrupt interrupt;
+    interrupt.request(15);
+    auto w = watch(tree, {std::chrono::seconds(30), &interrupt, nullptr});
+    ASSERT_TRUE(w.ok());
+    EXPECT_TRUE(w->interrupted);
+    EXPECT_FALSE(tree.alive());
+    EXPECT_EQ(interrupt.signal_number(), 15);
+}
+
+TEST(Watchdog, ACrashIsACrash) {
+    TempDir dir;
+    ProcessTree tree = start(dir, {"signal", "6"});
+    auto w = watch(tree, {std::chrono::seconds(30), nullptr, nullptr});
+    ASSERT_TRUE(w.ok());
+    EXPECT_EQ(w->ending.kind, Ending::Kind::signaled);
+    EXPECT_EQ(classify(w->ending), Verdict::crash);
+}
+
+}  // namespace
+}  // namespace hangar
