@@ -11,6 +11,8 @@ nlohmann::json run_to_json(const RunRecord& run) {
     };
     if (run.exit_code) j["exit_code"] = *run.exit_code;
     if (run.signal) j["signal"] = *run.signal;
+    if (run.time_to_verdict_ms) j["time_to_verdict_ms"] = *run.time_to_verdict_ms;
+    if (is_hang(run.verdict)) j["signature"] = run.signature;
     return j;
 }
 
@@ -29,6 +31,7 @@ nlohmann::json cell_to_json(const CellResult& cell) {
         {"expect", cell.cell.expect().text},
         {"counts", counts},
         {"hangs", cell.hangs()},
+        {"signatures", cell.signatures()},
         {"met", cell.judgement.met},
         {"why", cell.judgement.why},
         {"runs", runs},

@@ -9,6 +9,13 @@ namespace {
 
 using testing::TempDir;
 
+WatchOptions limit(std::chrono::milliseconds ms, const Interrupt* interrupt = nullptr) {
+    WatchOptions o;
+    o.limit = ms;
+    o.interrupt = interrupt;
+    return o;
+}
+
 ProcessTree start(const TempDir& dir, std::vector<std::string> args) {
     CommandSpec spec;
     spec.argv = {TREE_MAKER};
@@ -24,7 +31,7 @@ ProcessTree start(const TempDir& dir, std::vector<std::string> args) {
 TEST(Watchdog, AnEndBeforeTheLimitIsReportedAsItIs) {
     TempDir dir;
     ProcessTree tree = start(dir, {"exit", "4"});
-    auto w = watch(tree, {std::chrono::seconds(30), nullptr, nullptr});
+    auto w = watch(tree, limit(std::chrono::seconds(30)));
     ASSERT_TRUE(w.ok());
     EXPECT_EQ(w->ending.kind, Ending::Kind::exited);
     EXPECT_EQ(w->ending.code, 4);
@@ -44,10 +51,12 @@ TEST(Watchdog, ABusyLoopPastTheLimitIsATimeoutAndIsKilled) {
     ASSERT_TRUE(tree.ok());
     auto pids = fifo.read_pidfds(1);
     bool called_before_kill = false;
-    auto w = watch(*tree, {std::chrono::milliseconds(300), nullptr, [&](ProcessTree& t) {
-                               called_before_kill = true;
-                               EXPECT_TRUE(t.alive());
-                           }});
+    WatchOptions options = limit(std::chrono::milliseconds(300));
+    options.before_kill = [&](ProcessTree& t) {
+        called_before_kill = true;
+        EXPECT_TRUE(t.alive());
+    };
+    auto w = watch(*tree, options);
     ASSERT_TRUE(w.ok());
     EXPECT_EQ(w->ending.kind, Ending::Kind::timed_out);
     EXPECT_EQ(classify(w->ending), Verdict::timeout);
@@ -61,7 +70,7 @@ TEST(Watchdog, AnInterruptEndsTheRunWithoutAVerdict) {
     ProcessTree tree = start(dir, {"sleep-forever"});
     Interrupt interrupt;
     interrupt.request(15);
-    auto w = watch(tree, {std::chrono::seconds(30), &interrupt, nullptr});
+    auto w = watch(tree, limit(std::chrono::seconds(30), &interrupt));
     ASSERT_TRUE(w.ok());
     EXPECT_TRUE(w->interrupted);
     EXPECT_FALSE(tree.alive());
@@ -71,7 +80,7 @@ TEST(Watchdog, AnInterruptEndsTheRunWithoutAVerdict) {
 TEST(Watchdog, ACrashIsACrash) {
     TempDir dir;
     ProcessTree tree = start(dir, {"signal", "6"});
-    auto w = watch(tree, {std::chrono::seconds(30), nullptr, nullptr});
+    auto w = watch(tree, limit(std::chrono::seconds(30)));
     ASSERT_TRUE(w.ok());
     EXPECT_EQ(w->ending.kind, Ending::Kind::signaled);
     EXPECT_EQ(classify(w->ending), Verdict::crash);

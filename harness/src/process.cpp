@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -64,6 +65,9 @@ void close_all_except(const int* keep, int n) {
     dup2(p.stdout_fd, 1);
     dup2(p.stderr_fd, 2);
     close_range(3, ~0U, 0);
+    // A core dump of a hung scenario killed for evidence would cost seconds and disk.
+    struct rlimit no_core {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
     // Signal state is inherited across exec; the command gets a clean one.
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
@@ -78,11 +82,15 @@ void close_all_except(const int* keep, int n) {
     _exit(127);
 }
 
-[[noreturn]] void run_reaper(const ChildPlan& p) {
+// PDEATHSIG only covers a parent dying from now on; the lifeline covers before.
+void die_with_parent(const ChildPlan& p) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    // PDEATHSIG only covers a parent dying from now on; the lifeline covers before.
     pollfd lifeline{p.lifeline_r, POLLIN, 0};
     if (poll(&lifeline, 1, 0) != 0) _exit(1);
+}
+
+[[noreturn]] void run_reaper(const ChildPlan& p) {
+    die_with_parent(p);
     setsid();  // a terminal's Ctrl-C reaches the harness, which then ends the tree itself
     int keep[] = {p.stdin_fd, p.stdout_fd, p.stderr_fd, p.status_w, p.lifeline_r};
     std::sort(std::begin(keep), std::end(keep));
@@ -173,6 +181,21 @@ Result<ProcessTree> ProcessTree::launch(const CommandSpec& spec) {
     }
 
     ChildPlan plan{path.c_str(), argv.data(), envp.data(), in, out, err, status_pipe[1], lifeline[0]};
+    if (!spec.contain) {
+        pid_t child = raw_fork(0);
+        if (child == 0) {
+            die_with_parent(plan);
+            exec_command(plan);
+        }
+        int fork_errno = errno;
+        int pidfd = child > 0 ? static_cast<int>(syscall(SYS_pidfd_open, child, 0)) : -1;
+        for (int fd : {in, out, err, status_pipe[0], status_pipe[1], lifeline[0]}) close(fd);
+        if (child < 0) {
+            close(lifeline[1]);
+            return error(std::string("cannot start ") + path + ": " + std::strerror(fork_errno));
+        }
+        return ProcessTree(child, pidfd, lifeline[1], true);
+    }
     pid_t reaper = raw_fork(CLONE_NEWPID);
     if (reaper < 0 && (errno == EPERM || errno == EINVAL))
         reaper = raw_fork(CLONE_NEWUSER | CLONE_NEWPID);  // unprivileged: a user namespace grants it
@@ -186,13 +209,14 @@ Result<ProcessTree> ProcessTree::launch(const CommandSpec& spec) {
                      " (hangar needs root or unprivileged user namespaces, "
                      "sysctl kernel.unprivileged_userns_clone=1)");
     }
-    return ProcessTree(reaper, status_pipe[0], lifeline[1]);
+    return ProcessTree(reaper, status_pipe[0], lifeline[1], false);
 }
 
 ProcessTree::ProcessTree(ProcessTree&& other) noexcept
     : reaper_(std::exchange(other.reaper_, -1)),
       status_fd_(std::exchange(other.status_fd_, -1)),
-      lifeline_fd_(std::exchange(other.lifeline_fd_, -1)) {}
+      lifeline_fd_(std::exchange(other.lifeline_fd_, -1)),
+      direct_(other.direct_) {}
 
 ProcessTree& ProcessTree::operator=(ProcessTree&& other) noexcept {
     if (this != &other) {
@@ -201,6 +225,7 @@ ProcessTree& ProcessTree::operator=(ProcessTree&& other) noexcept {
         reaper_ = std::exchange(other.reaper_, -1);
         status_fd_ = std::exchange(other.status_fd_, -1);
         lifeline_fd_ = std::exchange(other.lifeline_fd_, -1);
+        direct_ = other.direct_;
     }
     return *this;
 }
@@ -217,6 +242,15 @@ void ProcessTree::release_fds() {
 }
 
 Result<int> ProcessTree::collect() {
+    if (direct_) {
+        int status = 0;
+        pid_t r;
+        do r = waitpid(reaper_, &status, 0);
+        while (r < 0 && errno == EINTR);
+        reaper_ = -1;
+        if (r < 0) return error("the run's process vanished");
+        return status;
+    }
     int status = 0;
     ssize_t n;
     do n = read(status_fd_, &status, sizeof status);

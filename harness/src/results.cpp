@@ -14,6 +14,13 @@ int CellResult::hangs() const {
     return n;
 }
 
+std::map<std::string, int> CellResult::signatures() const {
+    std::map<std::string, int> s;
+    for (const auto& r : runs)
+        if (is_hang(r.verdict)) ++s[r.signature];
+    return s;
+}
+
 std::string CellResult::summary() const {
     std::string out;
     for (auto [verdict, k] : counts())

@@ -44,6 +44,17 @@ RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& 
     WatchOptions options;
     options.limit = config.limit;
     options.interrupt = config.interrupt;
+    StallDetector detector(config.stall);
+    if (config.detect_stalls) options.stall = &detector;
+    if (config.capture_evidence) {
+        options.before_kill = [&](ProcessTree& t) {
+            EvidenceOptions evidence = config.evidence;
+            if (detector.onset()) evidence.wedged_pid = detector.last().wedged_pid;
+            Evidence e = capture_evidence(t.reaper_pid(), record.evidence / "evidence", spec->stdout_path,
+                                          spec->stderr_path, evidence);
+            record.signature = e.signature;
+        };
+    }
     auto watched = watch(*tree, options);
     if (!watched) return fail_to_start(watched.error());
     interrupted = watched->interrupted;
@@ -51,6 +62,7 @@ RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& 
     record.verdict = classify(watched->ending);
     if (watched->ending.kind == Ending::Kind::exited) record.exit_code = watched->ending.code;
     if (watched->ending.kind == Ending::Kind::signaled) record.signal = watched->ending.code;
+    if (is_hang(record.verdict)) record.time_to_verdict_ms = watched->time_to_verdict.count();
     record.workflow_starts = count_occurrences(record.evidence / "stdout.txt", kWorkflowStart) +
                              count_occurrences(record.evidence / "stderr.txt", kWorkflowStart);
     return record;
@@ -79,6 +91,8 @@ Result<CommandSpec> command_for(const Cell& cell, const RunnerConfig& config, co
     // Scenario folders may be read-only; bytecode caches would also make the first run of
     // a cell slower than the others.
     spec.environment.push_back("PYTHONDONTWRITEBYTECODE=1");
+    // Lets evidence capture get every thread's Python stack with one SIGABRT.
+    spec.environment.push_back("PYTHONFAULTHANDLER=1");
     spec.stdout_path = evidence / "stdout.txt";
     spec.stderr_path = evidence / "stderr.txt";
     return spec;

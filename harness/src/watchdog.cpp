@@ -17,6 +17,7 @@ Result<Watched> watch(ProcessTree& tree, const WatchOptions& options) {
     for (;;) {
         pollfd fds[2] = {{tree.ended_fd(), POLLIN, 0}, {options.interrupt ? options.interrupt->fd() : -1, POLLIN, 0}};
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+        if (options.stall) left = std::min(left, options.stall->options().interval);
         int timeout_ms = left.count() > 0 ? static_cast<int>(left.count()) + 1 : 0;
         int n = poll(fds, 2, timeout_ms);
         if (n < 0 && errno == EINTR) continue;
@@ -40,12 +41,17 @@ Result<Watched> watch(ProcessTree& tree, const WatchOptions& options) {
             w.interrupted = true;
             return w;
         }
-        if (clock::now() >= deadline) {
-            if (options.before_kill) options.before_kill(tree);
-            tree.kill();
+        const auto now = clock::now();
+        const bool deadlocked = options.stall && now < deadline && options.stall->observe(tree.reaper_pid(), now);
+        if (deadlocked || now >= deadline) {
             Watched w;
             w.elapsed = elapsed();
-            w.ending = {Ending::Kind::timed_out, 0};
+            w.ending = {deadlocked ? Ending::Kind::deadlocked : Ending::Kind::timed_out, 0};
+            w.time_to_verdict = deadlocked ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 now - *options.stall->onset())
+                                           : w.elapsed;
+            if (options.before_kill) options.before_kill(tree);
+            tree.kill();
             return w;
         }
     }

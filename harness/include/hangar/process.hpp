@@ -17,6 +17,9 @@ struct CommandSpec {
     std::vector<std::string> environment;  // the whole environment, "NAME=value"
     std::filesystem::path stdout_path;     // created (truncated); stdin is /dev/null
     std::filesystem::path stderr_path;
+    // false: no PID namespace, the command is our direct child. For tools that must see
+    // the harness's PIDs (debuggers attaching to a hung run); they start no daemons.
+    bool contain = true;
 };
 
 // The environment of this process, for a CommandSpec to start from.
@@ -45,7 +48,8 @@ public:
     ProcessTree& operator=(const ProcessTree&) = delete;
     ~ProcessTree();  // kills and reaps whatever is still alive
 
-    // PID (in our namespace) of the reaper; the command is its only direct child.
+    // PID (in our namespace) of the reaper; the command is its only direct child. With
+    // `contain = false`, the command itself.
     pid_t reaper_pid() const { return reaper_; }
 
     // Becomes readable when the command has ended (or the reaper died).
@@ -61,13 +65,14 @@ public:
     bool alive() const { return reaper_ > 0; }
 
 private:
-    ProcessTree(pid_t reaper, int status_fd, int lifeline_fd)
-        : reaper_(reaper), status_fd_(status_fd), lifeline_fd_(lifeline_fd) {}
+    ProcessTree(pid_t reaper, int status_fd, int lifeline_fd, bool direct)
+        : reaper_(reaper), status_fd_(status_fd), lifeline_fd_(lifeline_fd), direct_(direct) {}
     void release_fds();
 
     pid_t reaper_ = -1;
-    int status_fd_ = -1;    // reaper -> us: the command's wait status
+    int status_fd_ = -1;    // reaper -> us: the command's wait status; direct: a pidfd
     int lifeline_fd_ = -1;  // us -> reaper: its closing tells a reaper born late that we died
+    bool direct_ = false;
 };
 
 }  // namespace hangar

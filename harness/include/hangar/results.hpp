@@ -20,6 +20,10 @@ struct RunRecord {
     std::optional<int> signal;     // set when it was killed by a signal we did not send
     std::filesystem::path evidence;  // the run's folder: stdout.txt, stderr.txt, run.json
     int workflow_starts = 0;         // HANGAR-WORKFLOW-START lines in its output
+    // Hangs only: from when the tree stopped progressing (deadlock) or from the start
+    // (timeout) to the verdict; and where the hung thread waits.
+    std::optional<long> time_to_verdict_ms;
+    std::string signature;
 };
 
 struct CellResult {
@@ -29,6 +33,8 @@ struct CellResult {
 
     std::map<Verdict, int> counts() const;
     int hangs() const;
+    // Hang signature -> number of runs; hangs whose stack could not be read count as "".
+    std::map<std::string, int> signatures() const;
     // The observed verdict counts: "timeout 3/3", "pass 2/3, fail 1/3".
     std::string summary() const;
 };

@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <vector>
 
+#include "hangar/evidence.hpp"
 #include "hangar/interrupt.hpp"
 #include "hangar/process.hpp"
 #include "hangar/results.hpp"
+#include "hangar/stall.hpp"
 
 namespace hangar {
 
@@ -19,6 +21,10 @@ struct RunnerConfig {
     std::chrono::milliseconds limit{10000};  // per run
     int jobs = 1;
     const Interrupt* interrupt = nullptr;
+    bool detect_stalls = true;  // end provable deadlocks early (see stall.hpp)
+    StallOptions stall;
+    bool capture_evidence = true;  // on every hang, before the tree is killed
+    EvidenceOptions evidence;
 };
 
 // Told about progress; calls come from worker threads but never two at once.

@@ -7,6 +7,7 @@
 #include "hangar/interrupt.hpp"
 #include "hangar/process.hpp"
 #include "hangar/result.hpp"
+#include "hangar/stall.hpp"
 #include "hangar/verdict.hpp"
 
 namespace hangar {
@@ -14,6 +15,7 @@ namespace hangar {
 struct WatchOptions {
     std::chrono::milliseconds limit{10000};
     const Interrupt* interrupt = nullptr;  // optional: ends the watch early
+    StallDetector* stall = nullptr;        // optional: ends a provably deadlocked run early
     // Called on a hang while the tree is still alive, before it is killed: the place
     // for evidence capture.
     std::function<void(ProcessTree&)> before_kill;
@@ -22,6 +24,9 @@ struct WatchOptions {
 struct Watched {
     Ending ending;
     std::chrono::milliseconds elapsed{0};
+    // For a hang: from the moment the tree was seen to stop progressing (deadlock), else
+    // from the start (timeout).
+    std::chrono::milliseconds time_to_verdict{0};
     bool interrupted = false;  // the tree was killed because of an interrupt; no verdict
 };
 

@@ -1,0 +1,212 @@
+#include "hangar/evidence.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "hangar/atomic_file.hpp"
+#include "hangar/process.hpp"
+#include "hangar/signature.hpp"
+#include "hangar/watchdog.hpp"
+
+namespace hangar {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string read_file(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::string tail_lines(const std::filesystem::path& p, int n) {
+    std::string text = read_file(p);
+    size_t pos = text.size();
+    if (pos && text[pos - 1] == '\n') --pos;
+    for (int i = 0; i < n && pos != std::string::npos && pos > 0; ++i) pos = text.rfind('\n', pos - 1);
+    return pos == std::string::npos || pos == 0 ? text : text.substr(pos + 1);
+}
+
+std::chrono::milliseconds left(Clock::time_point deadline) {
+    return std::max(std::chrono::milliseconds(0),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+}
+
+// Runs a debugger under its own watchdog; a stuck one is killed and the capture goes on.
+Result<std::string> run_tool(const std::vector<std::string>& argv, const std::filesystem::path& dir,
+                             std::chrono::milliseconds limit) {
+    if (limit.count() <= 0) return error("no time left in the evidence budget");
+    CommandSpec spec;
+    spec.argv = argv;
+    spec.environment = current_environment();
+    spec.stdout_path = dir / ".tool.out";
+    spec.stderr_path = dir / ".tool.err";
+    spec.contain = false;  // it must see the harness's PIDs to attach
+    auto tree = ProcessTree::launch(spec);
+    if (!tree) return tree.error();
+    WatchOptions options;
+    options.limit = limit;
+    auto watched = watch(*tree, options);
+    std::string out = read_file(spec.stdout_path);
+    std::error_code ec;
+    std::filesystem::remove(spec.stdout_path, ec);
+    std::filesystem::remove(spec.stderr_path, ec);
+    if (!watched) return watched.error();
+    if (watched->ending.kind == Ending::Kind::timed_out)
+        return error(argv[0] + " took longer than " + std::to_string(limit.count()) + " ms and was killed");
+    if (out.empty()) return error(argv[0] + " printed nothing");
+    return out;
+}
+
+Result<std::string> native_stack(pid_t pid, const EvidenceOptions& options, const std::filesystem::path& dir,
+                                 Clock::time_point deadline) {
+    std::string why;
+    for (const auto& tool : options.stack_tools) {
+        auto path = find_program(tool);
+        if (!path) {
+            why += tool + " not installed; ";
+            continue;
+        }
+        std::vector<std::string> argv;
+        if (tool == "gdb")
+            argv = {path->string(), "-p", std::to_string(pid), "-batch", "-nx", "-ex", "thread apply all bt"};
+        else
+            argv = {path->string(), "-i", "-p", std::to_string(pid)};  // -i: inlined frames too
+        auto out = run_tool(argv, dir, std::min(left(deadline), std::chrono::milliseconds(5000)));
+        if (out) return out;
+        why += out.error().message + "; ";
+    }
+    return error("no native stack: " + why);
+}
+
+// gdb prints "#0  0x... in func (...) at file" rather than eu-stack's "#0  0x... func":
+// reduce both to names for the signature.
+std::vector<std::string> frames_of(const std::string& stack, pid_t tid) {
+    if (stack.find("TID ") != std::string::npos) return native_frames(stack, tid);
+    std::vector<std::string> frames;
+    std::istringstream in(stack);
+    std::string line;
+    bool started = false;
+    while (std::getline(in, line)) {
+        if (line.rfind("#0 ", 0) == 0) {
+            if (started) break;
+            started = true;
+        }
+        if (!started || line.empty() || line[0] != '#') continue;
+        auto in_pos = line.find(" in ");
+        std::istringstream fields(in_pos == std::string::npos ? line.substr(line.find(' ')) : line.substr(in_pos + 4));
+        std::string name;
+        fields >> name;
+        if (!name.empty() && name != "??") frames.push_back(name);
+    }
+    return frames;
+}
+
+void write_proc(const std::vector<ProcessState>& tree, const std::filesystem::path& file, std::ostream& summary) {
+    std::ostringstream out;
+    for (const auto& p : tree) {
+        out << "process " << p.pid << " (parent " << p.ppid << ")" << (p.wedged() ? " WEDGED" : "") << ": "
+            << p.cmdline << "\n";
+        for (const auto& t : p.threads)
+            out << "  thread " << t.tid << " [" << t.comm << "] state " << t.state << ", wchan " << t.wchan << ": "
+                << t.describe() << "\n";
+    }
+    summary << out.str();
+    (void)write_file_atomically(file, out.str());
+}
+
+}  // namespace
+
+Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, const std::filesystem::path& stdout_file,
+                          const std::filesystem::path& stderr_file, const EvidenceOptions& options) {
+    const auto deadline = Clock::now() + options.budget;
+    Evidence evidence;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    std::ostringstream summary;
+
+    std::vector<ProcessState> tree = snapshot_tree(root);
+    summary << "Processes and threads at the verdict (from /proc):\n";
+    write_proc(tree, dir / "proc.txt", summary);
+
+    // Freeze the tree so that capturing one process (or killing it for its Python stack)
+    // cannot change what the others are doing.
+    for (const auto& p : tree) kill(p.pid, SIGSTOP);
+
+    // The process whose stack names the hang: the wedged one, else the deepest process
+    // with no thread running or in a timed wait, else the last one.
+    const ProcessState* hung = nullptr;
+    for (const auto& p : tree)
+        if (p.pid == options.wedged_pid || (!options.wedged_pid && p.wedged())) hung = &p;
+    if (!hung)
+        for (const auto& p : tree) {
+            bool idle = true;
+            for (const auto& t : p.threads) idle &= t.wait != Wait::running && t.wait != Wait::timed;
+            if (idle) hung = &p;
+        }
+    if (!hung && !tree.empty()) hung = &tree.back();
+    if (hung) evidence.hung_pid = hung->pid;
+
+    std::string native_sig, python_sig;
+    for (const auto& p : tree) {
+        auto stack = native_stack(p.pid, options, dir, deadline);
+        if (!stack) {
+            evidence.notes.push_back("pid " + std::to_string(p.pid) + ": " + stack.error().message);
+            continue;
+        }
+        (void)write_file_atomically(dir / ("stack-" + std::to_string(p.pid) + ".txt"), *stack);
+        if (hung && p.pid == hung->pid) {
+            // The thread to name: the first one in a private futex wait, else the first.
+            pid_t tid = 0;
+            for (const auto& t : p.threads)
+                if (!tid && t.wait == Wait::private_futex_untimed) tid = t.tid;
+            native_sig = native_signature(frames_of(*stack, tid));
+        }
+    }
+
+    if (options.python_tracebacks) {
+        // Children first: a stopped child whose parent dies is in an orphaned process
+        // group, and the kernel would SIGHUP it before it could print its stack.
+        for (auto it = tree.rbegin(); it != tree.rend(); ++it) {
+            const ProcessState& p = *it;
+            if (!p.is_python()) continue;
+            auto before = std::filesystem::file_size(stderr_file, ec);
+            if (ec) before = 0;
+            int pidfd = static_cast<int>(syscall(SYS_pidfd_open, p.pid, 0));
+            kill(p.pid, SIGABRT);
+            kill(p.pid, SIGCONT);  // only this one: the others stay frozen
+            pollfd done{pidfd, POLLIN, 0};
+            bool ended = pidfd >= 0 && poll(&done, 1, static_cast<int>(std::min<long>(left(deadline).count(), 2000))) == 1;
+            if (pidfd >= 0) close(pidfd);
+            std::string text = read_file(stderr_file);
+            std::string dump = text.size() > before ? text.substr(before) : "";
+            if (!ended) evidence.notes.push_back("pid " + std::to_string(p.pid) + ": no faulthandler dump in time");
+            if (dump.empty()) continue;
+            (void)write_file_atomically(dir / ("python-" + std::to_string(p.pid) + ".txt"), dump);
+            if (hung && p.pid == hung->pid) {
+                auto stacks = python_stacks(dump);
+                for (const auto& s : stacks)
+                    if (python_sig.empty()) python_sig = python_signature(s);
+            }
+        }
+    }
+    evidence.signature = !python_sig.empty() ? python_sig : native_sig;
+
+    std::ostringstream head;
+    head << "signature: " << (evidence.signature.empty() ? "(none)" : evidence.signature) << "\n";
+    head << "hung process: " << evidence.hung_pid << "\n";
+    for (const auto& n : evidence.notes) head << "note: " << n << "\n";
+    head << "\n" << summary.str();
+    head << "\nLast lines of stdout:\n" << tail_lines(stdout_file, 10);
+    head << "\nLast lines of stderr (before any faulthandler dump):\n";
+    (void)write_file_atomically(dir / "summary.txt", head.str());
+    return evidence;
+}
+
+}  // namespace hangar
