@@ -6,7 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/mman.h>
+
+#include <chrono>
 #include <climits>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -51,10 +56,43 @@ void start_daemon() {
     waitpid(child, nullptr, 0);
 }
 
+void nap_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+// A thread takes a std::mutex and keeps it (blocked reading a pipe nobody writes); the
+// forked child then waits for it forever: the fork-while-locked hang in its smallest form.
+// The parent waits for the child untimed (`wedge`) or polls it with a deadline (`wedge-
+// polling`), which must keep stall detection from calling it a deadlock.
+int wedge(bool polling) {
+    static std::mutex lock;
+    int never[2];
+    if (pipe(never) != 0) return 1;
+    int held[2];
+    if (pipe(held) != 0) return 1;
+    std::thread holder([&] {
+        std::lock_guard guard(lock);
+        char c = 1;
+        [[maybe_unused]] ssize_t w = write(held[1], &c, 1);
+        [[maybe_unused]] ssize_t r = read(never[0], &c, 1);
+    });
+    char c;
+    if (read(held[0], &c, 1) != 1) return 1;
+    pid_t child = fork();
+    if (child == 0) {
+        lock.lock();
+        _exit(0);
+    }
+    if (polling)
+        while (waitpid(child, nullptr, WNOHANG) == 0) nap_ms(20);
+    else
+        waitpid(child, nullptr, 0);
+    _exit(0);
+}
+
 int usage() {
     std::fprintf(stderr,
                  "usage: tree_maker exit N | signal N | echo TEXT | fds | sleep-forever | spin | "
-                 "daemon | daemon-hang | hang-tree [--method M]\n");
+                 "daemon | daemon-hang | hang-tree | nap MS | late-answer MS | shared-lock MS | wedge | "
+                 "wedge-polling [--method M]\n");
     return 2;
 }
 
@@ -109,5 +147,42 @@ int main(int argc, char** argv) {
         waitpid(child, nullptr, 0);
         return 0;
     }
+    if (mode == "nap" && argc > 2) {  // a healthy run that sleeps, then passes
+        nap_ms(std::atoi(argv[2]));
+        return 0;
+    }
+    if (mode == "late-answer" && argc > 2) {  // a parent reading a pipe, a child answering late
+        int p[2];
+        if (pipe(p) != 0) return 1;
+        if (fork() == 0) {
+            nap_ms(std::atoi(argv[2]));
+            [[maybe_unused]] ssize_t w = write(p[1], "x", 1);
+            _exit(0);
+        }
+        char c;
+        return read(p[0], &c, 1) == 1 ? 0 : 1;
+    }
+    if (mode == "shared-lock" && argc > 2) {  // a child waiting on a process-shared mutex
+        auto* m = static_cast<pthread_mutex_t*>(
+            mmap(nullptr, sizeof(pthread_mutex_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+        pthread_mutexattr_t attr;
+        pthread_mutexattr_init(&attr);
+        pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+        pthread_mutex_init(m, &attr);
+        pthread_mutex_lock(m);
+        pid_t child = fork();
+        if (child == 0) {
+            pthread_mutex_lock(m);  // blocks in a shared (non-private) futex wait
+            pthread_mutex_unlock(m);
+            _exit(0);
+        }
+        nap_ms(std::atoi(argv[2]));
+        pthread_mutex_unlock(m);
+        int status = 0;
+        waitpid(child, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    }
+    if (mode == "wedge") return wedge(false);
+    if (mode == "wedge-polling") return wedge(true);
     return usage();
 }
