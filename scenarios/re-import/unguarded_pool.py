@@ -1,0 +1,14 @@
+# Reproduces: a multiprocessing.Pool workflow without a __main__ guard restarts in every spawn/forkserver worker and never finishes.
+# Seen in: Parsl's "Wrapping your workflows in __main__ protection" post (2025, issue #3723; /work/shared/background/).
+import multiprocessing
+import sys
+
+
+def square(x):
+    return x * x
+
+
+print("HANGAR-WORKFLOW-START", file=sys.stderr, flush=True)
+with multiprocessing.Pool(2) as pool:
+    results = pool.map(square, range(10))
+print("sum of squares:", sum(results))
