@@ -175,3 +175,29 @@ TEST(Cli, AnInterruptKeepsTheCellsThatFinished) {
 
 }  // namespace
 }  // namespace hangar
+
+namespace hangar {
+namespace {
+
+TEST(Exec, SupervisesAnyCommandWithTheSameVerdictsAndResults) {
+    TempDir dir;
+    Finished hang = testing::run_hangar({"exec", "--timeout", "30", "--json", "r.json", "--", TREE_MAKER, "wedge"},
+                                        dir.path(), {}, false);
+    EXPECT_EQ(hang.exit_code, 3) << hang.err;
+    EXPECT_NE(hang.out.find("deadlock after"), std::string::npos) << hang.out;
+    nlohmann::json r = read_json(dir.path() / "r.json");
+    ASSERT_EQ(r["cells"].size(), 1u);
+    EXPECT_EQ(r["cells"][0]["method"], "none");
+    EXPECT_EQ(r["cells"][0]["counts"]["deadlock"], 1);
+    EXPECT_TRUE(r["cells"][0]["runs"][0].contains("time_to_verdict_ms"));
+
+    EXPECT_EQ(testing::run_hangar({"exec", "--", TREE_MAKER, "exit", "0"}, dir.path(), {}, false).exit_code, 0);
+    EXPECT_EQ(testing::run_hangar({"exec", "--", TREE_MAKER, "exit", "3"}, dir.path(), {}, false).exit_code, 1);
+    EXPECT_EQ(testing::run_hangar({"exec", "--", TREE_MAKER, "signal", "11"}, dir.path(), {}, false).exit_code, 1);
+    Finished missing = testing::run_hangar({"exec", "--", "/nonexistent/cmd"}, dir.path(), {}, false);
+    EXPECT_EQ(missing.exit_code, 2);
+    EXPECT_EQ(lines(missing.err), 1);
+}
+
+}  // namespace
+}  // namespace hangar

@@ -12,6 +12,7 @@ namespace hangar::cli {
 inline constexpr int kExitOk = 0;        // every cell met its expectation
 inline constexpr int kExitMissed = 1;    // some cell missed
 inline constexpr int kExitUsage = 2;     // bad input: flags, names, manifests, paths
+inline constexpr int kExitHang = 3;      // hangar exec: the command hung
 
 struct GlobalOptions {
     std::filesystem::path scenarios_dir;
@@ -45,5 +46,14 @@ struct RunOptions {
 };
 void add_run_command(CLI::App& app, RunOptions& options);
 int run_run(const GlobalOptions& global, const RunOptions& options, const std::string& command_line);
+
+struct ExecOptions {
+    std::vector<std::string> command;
+    double timeout = 60;
+    std::string out = "hangar-out";
+    std::string json;
+};
+void add_exec_command(CLI::App& app, ExecOptions& options);
+int run_exec(const GlobalOptions& global, const ExecOptions& options, const std::string& command_line);
 
 }  // namespace hangar::cli

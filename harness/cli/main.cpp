@@ -15,6 +15,7 @@ Examples:
   hangar run                                    the full comparison, report in hangar-out/latest/
   hangar run logging-lock --method fork,spawn   one family under two start methods
   hangar run nss-lock/nss-module --repeat 3 --json r.json
+  hangar exec --timeout 60 -- python3 my_workflow.py   supervise any command the same way
 
 Exit status: 0 every cell met its expectation, 1 some cell missed, 2 bad usage or input,
 130/143 interrupted (results of finished runs are kept).
@@ -28,9 +29,9 @@ std::string unknown_command(int argc, char** argv) {
             ++i;  // the global options all take a value
             continue;
         }
-        if (!arg.empty() && arg[0] != '-') return "unknown command '" + arg + "'; commands: list, run";
+        if (!arg.empty() && arg[0] != '-') return "unknown command '" + arg + "'; commands: list, run, exec";
     }
-    return "no command given; commands: list, run";
+    return "no command given; commands: list, run, exec";
 }
 
 }  // namespace
@@ -61,6 +62,8 @@ int main(int argc, char** argv) {
     add_list_command(app, list_options);
     RunOptions run_options;
     add_run_command(app, run_options);
+    ExecOptions exec_options;
+    add_exec_command(app, exec_options);
 
     try {
         app.parse(argc, argv);
@@ -80,5 +83,6 @@ int main(int argc, char** argv) {
     std::string command_line;
     for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
     if (app.got_subcommand("list")) return run_list(global, list_options);
+    if (app.got_subcommand("exec")) return run_exec(global, exec_options, command_line);
     return run_run(global, run_options, command_line);
 }

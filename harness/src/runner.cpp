@@ -1,6 +1,8 @@
 #include "hangar/runner.hpp"
 
 #include <atomic>
+#include <unistd.h>
+
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -79,14 +81,15 @@ std::filesystem::path evidence_dir(const Cell& cell, int run, const RunnerConfig
 Result<CommandSpec> command_for(const Cell& cell, const RunnerConfig& config, const std::filesystem::path& evidence) {
     CommandSpec spec;
     const Variant& v = *cell.variant;
-    if (v.language == Language::python) {
-        spec.argv = {config.python.string(), (cell.family->dir / v.entry).string()};
+    if (!v.command.empty()) {
+        spec.argv = v.command;
     } else {
-        spec.argv = {(config.scenario_bin_dir / v.entry).string()};
+        if (v.language == Language::python) spec.argv = {config.python.string(), (cell.family->dir / v.entry).string()};
+        else spec.argv = {(config.scenario_bin_dir / v.entry).string()};
+        spec.argv.insert(spec.argv.end(), v.args.begin(), v.args.end());
+        spec.argv.push_back("--method");
+        spec.argv.push_back(std::string(to_string(cell.method)));
     }
-    spec.argv.insert(spec.argv.end(), v.args.begin(), v.args.end());
-    spec.argv.push_back("--method");
-    spec.argv.push_back(std::string(to_string(cell.method)));
     spec.environment = current_environment();
     // Scenario folders may be read-only; bytecode caches would also make the first run of
     // a cell slower than the others.
@@ -101,7 +104,9 @@ Result<CommandSpec> command_for(const Cell& cell, const RunnerConfig& config, co
 Status check_runnable(const std::vector<Cell>& cells, const RunnerConfig& config) {
     for (const auto& cell : cells) {
         const Variant& v = *cell.variant;
-        if (v.language == Language::python) {
+        if (!v.command.empty()) {
+            if (auto p = find_program(v.command.front()); !p) return p.error();
+        } else if (v.language == Language::python) {
             if (auto p = find_program(config.python.string()); !p)
                 return error("python interpreter unusable: " + p.error().message + " (choose one with --python)");
             auto script = cell.family->dir / v.entry;

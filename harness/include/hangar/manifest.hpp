@@ -25,6 +25,9 @@ struct Variant {
     std::vector<Method> methods;
     std::map<Method, Expectation> expect;  // one per method
     int repeat = 1;                        // runs per cell unless --repeat says otherwise
+    // Not from manifests: a whole command line run as it is, without `--method`
+    // (`hangar exec`). When set, language, entry and args are unused.
+    std::vector<std::string> command;
 };
 
 struct Family {

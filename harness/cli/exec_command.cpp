@@ -1,0 +1,82 @@
+// `hangar exec -- CMD ARGS...`: any command under the same supervision, stall detection,
+// evidence and cleanup as a scenario, with the same results JSON (one cell, method none).
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "commands.hpp"
+#include "hangar/atomic_file.hpp"
+#include "hangar/runner.hpp"
+#include "results_json.hpp"
+#include "session.hpp"
+
+namespace hangar::cli {
+
+void add_exec_command(CLI::App& app, ExecOptions& o) {
+    auto* exec = app.add_subcommand("exec", "supervise any command: hang detection, evidence, no stray processes");
+    exec->footer(
+        "\nExample: hangar exec --timeout 60 -- python3 my_workflow.py\n"
+        "Exit status: 0 the command passed, 3 it hung (deadlock or timeout), 1 it failed or crashed, 2 bad usage.");
+    exec->add_option("--timeout", o.timeout, "seconds before the command counts as hung")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    exec->add_option("--out", o.out, "output folder (OUT/<time>-<pid>/exec/...)")->capture_default_str();
+    exec->add_option("--json", o.json, "also write the results JSON to FILE");
+    exec->add_option("command", o.command, "the command and its arguments, after --")->required();
+}
+
+int run_exec(const GlobalOptions&, const ExecOptions& o, const std::string& command_line) {
+    Family family;
+    family.name = "exec";
+    Variant variant;
+    variant.name = std::filesystem::path(o.command.front()).filename().string();
+    variant.command = o.command;
+    variant.methods = {Method::none};
+    variant.expect[Method::none] = *parse_expectation("pass");
+    Cell cell{&family, &variant, Method::none, "none", 1};
+
+    RunnerConfig config;
+    config.limit = std::chrono::milliseconds(static_cast<long>(o.timeout * 1000));
+    if (auto s = check_runnable({cell}, config); !s) {
+        complain(s.error().message);
+        return kExitUsage;
+    }
+    if (auto s = check_json_target(o.json); !s) {
+        complain(s.error().message);
+        return kExitUsage;
+    }
+    auto session = make_session_dir(o.out);
+    if (!session) {
+        complain(session.error().message);
+        return kExitUsage;
+    }
+    config.evidence_root = std::filesystem::absolute(*session);
+    Interrupt& interrupt = Interrupt::on_signals();
+    config.interrupt = &interrupt;
+
+    std::vector<std::filesystem::path> targets{*session / "results.json"};
+    if (!o.json.empty()) targets.emplace_back(o.json);
+    ResultsWriter writer(targets, reports::RunContext{utc_now("%Y-%m-%dT%H:%M:%SZ"), command_line,
+                                                      environment(""), false});
+    auto results = run_cells({cell}, config, writer);
+    writer.write(!interrupt.requested());
+    if (!results) {
+        complain(results.error().message);
+        return kExitUsage;
+    }
+    if (interrupt.requested() || results->empty()) {
+        complain("interrupted");
+        return 128 + interrupt.signal_number();
+    }
+    const RunRecord& run = results->front().runs.front();
+    std::printf("%s after %.2fs", std::string(to_string(run.verdict)).c_str(), run.seconds);
+    if (run.exit_code) std::printf(", exit code %d", *run.exit_code);
+    if (run.signal) std::printf(", signal %d", *run.signal);
+    if (is_hang(run.verdict))
+        std::printf(", signature: %s", run.signature.empty() ? "(no stack)" : run.signature.c_str());
+    std::printf("\nevidence: %s\n", run.evidence.c_str());
+    if (run.verdict == Verdict::pass) return kExitOk;
+    return is_hang(run.verdict) ? kExitHang : kExitMissed;
+}
+
+}  // namespace hangar::cli

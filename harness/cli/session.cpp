@@ -1,0 +1,92 @@
+#include "session.hpp"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <gnu/libc-version.h>
+
+#include <ctime>
+#include <thread>
+
+#include "commands.hpp"
+#include "hangar/atomic_file.hpp"
+
+namespace hangar::cli {
+
+
+std::string utc_now(const char* format) {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, format, &tm);
+    return buf;
+}
+
+nlohmann::json environment(const std::string& python) {
+    utsname u{};
+    uname(&u);
+    return {
+        {"kernel", std::string(u.sysname) + " " + u.release},
+        {"machine", u.machine},
+        {"glibc", gnu_get_libc_version()},
+        {"compiler", __VERSION__},
+        {"python", python},
+        {"cpus", std::thread::hardware_concurrency()},
+    };
+}
+
+ResultsWriter::ResultsWriter(std::vector<std::filesystem::path> targets, reports::RunContext context)
+    : targets_(std::move(targets)), context_(std::move(context)) {}
+
+void ResultsWriter::run_finished(const CellResult& cell, const RunRecord& record) {
+    nlohmann::json run = reports::run_to_json(record);
+    run["scenario"] = cell.cell.family->name;
+    run["variant"] = cell.cell.variant->name;
+    run["method"] = to_string(cell.cell.method);
+    run["sanitizer"] = cell.cell.sanitizer;
+    note(write_file_atomically(record.evidence / "run.json", run.dump(2) + "\n"));
+}
+
+void ResultsWriter::cell_finished(const CellResult& cell) {
+    cells_.push_back(cell);
+    write(false);
+}
+
+void ResultsWriter::write(bool complete) {
+    context_.complete = complete;
+    std::string text = reports::results_to_json(cells_, context_).dump(2) + "\n";
+    for (const auto& t : targets_) note(write_file_atomically(t, text));
+}
+
+void ResultsWriter::note(const Status& s) {
+    if (s) return;
+    if (!failed_) complain(s.error().message);
+    failed_ = true;
+}
+
+Status check_json_target(const std::string& json) {
+    if (json.empty()) return {};
+    auto dir = std::filesystem::absolute(json).parent_path();
+    std::error_code ec;
+    if (std::filesystem::is_directory(json, ec)) return error("--json " + json + " is a folder; give a file name");
+    if (!std::filesystem::is_directory(dir, ec)) return error("--json: folder " + dir.string() + " does not exist");
+    if (access(dir.c_str(), W_OK | X_OK) != 0) return error("--json: cannot write in " + dir.string());
+    return {};
+}
+
+Result<std::filesystem::path> make_session_dir(const std::filesystem::path& out) {
+    if (auto s = check_writable_dir(out); !s) return s.error();
+    std::string stamp = utc_now("%Y%m%dT%H%M%SZ") + "-" + std::to_string(getpid());
+    auto session = out / stamp;
+    std::error_code ec;
+    std::filesystem::create_directories(session, ec);
+    if (ec) return error("cannot create " + session.string() + ": " + ec.message());
+    auto tmp = out / (".latest." + std::to_string(getpid()));
+    std::filesystem::remove(tmp, ec);
+    std::filesystem::create_directory_symlink(stamp, tmp, ec);
+    if (!ec) std::filesystem::rename(tmp, out / "latest", ec);
+    return session;
+}
+
+}  // namespace hangar::cli

@@ -1,0 +1,45 @@
+// What `hangar run` and `hangar exec` share: the session folder, the results writer and
+// the environment record.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "hangar/runner.hpp"
+#include "results_json.hpp"
+
+namespace hangar::cli {
+
+std::string utc_now(const char* strftime_format);
+
+// Kernel, glibc, compiler, CPUs, and the interpreter hangar runs Python scenarios with.
+nlohmann::json environment(const std::string& python);
+
+// Keeps results.json (and --json) current: rewritten whole, atomically, after every
+// finished cell; each run's own run.json is written as soon as the run ends.
+class ResultsWriter : public RunObserver {
+public:
+    ResultsWriter(std::vector<std::filesystem::path> targets, reports::RunContext context);
+    void run_finished(const CellResult& cell, const RunRecord& record) override;
+    void cell_finished(const CellResult& cell) override;
+    void write(bool complete);
+    bool failed() const { return failed_; }
+
+private:
+    void note(const Status& s);
+
+    std::vector<std::filesystem::path> targets_;
+    reports::RunContext context_;
+    std::vector<CellResult> cells_;
+    bool failed_ = false;
+};
+
+// The --json file must be writable before anything runs, without creating it yet.
+Status check_json_target(const std::string& json);
+
+// OUT/<stamp>/ for this run, and OUT/latest pointing at it, so a later run never
+// overwrites the evidence of an earlier one.
+Result<std::filesystem::path> make_session_dir(const std::filesystem::path& out);
+
+}  // namespace hangar::cli
