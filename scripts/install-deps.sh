@@ -10,6 +10,7 @@ packages=(
   libtomlplusplus-dev              # scenario manifests
   libgtest-dev libgmock-dev        # unit tests
   python3                          # the Python scenarios (real CPython)
+  elfutils gdb libc6-dbg           # native stacks of hung processes, glibc frames named
 )
 
 missing=()
