@@ -43,17 +43,25 @@ void report_pid() {
 
 // Double fork and setsid: the classic daemon, no longer in the run's process group or
 // session and reparented away from the command.
+// Returns once the daemon has reported its PID, so a test never waits for a report from
+// a daemon that the end of the run killed first.
 void start_daemon() {
+    int reported[2];
+    if (pipe(reported) != 0) _exit(1);
     pid_t child = fork();
     if (child == 0) {
         setsid();
         if (fork() == 0) {
             report_pid();
+            [[maybe_unused]] ssize_t n = write(reported[1], "r", 1);
             pause_forever();
         }
         _exit(0);
     }
     waitpid(child, nullptr, 0);
+    close(reported[1]);
+    char c;
+    [[maybe_unused]] ssize_t n = read(reported[0], &c, 1);
 }
 
 void nap_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }

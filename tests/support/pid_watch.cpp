@@ -44,6 +44,9 @@ std::vector<int> PidFifo::read_pidfds(int count) {
     std::string pending;
     char buf[64];
     while (static_cast<int>(pidfds.size()) < count) {
+        // A process that never reports must fail the test, not hang it.
+        pollfd p{fd_, POLLIN, 0};
+        if (poll(&p, 1, 30000) != 1) break;
         ssize_t n = read(fd_, buf, sizeof buf);
         if (n <= 0) break;
         pending.append(buf, static_cast<size_t>(n));

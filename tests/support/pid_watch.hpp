@@ -17,7 +17,8 @@ public:
     const std::filesystem::path& path() const { return path_; }
     std::string env() const { return "HANGAR_TEST_FIFO=" + path_.string(); }
 
-    // Blocks until `count` PIDs have been reported (each writer opens, writes, closes).
+    // Blocks until `count` PIDs have been reported (each writer opens, writes, closes), or
+    // 30 s pass without a report.
     // Returns a pidfd for each, opened while the process is known to be alive.
     std::vector<int> read_pidfds(int count);
 
