@@ -13,6 +13,7 @@ nlohmann::json run_to_json(const RunRecord& run) {
     if (run.signal) j["signal"] = *run.signal;
     if (run.time_to_verdict_ms) j["time_to_verdict_ms"] = *run.time_to_verdict_ms;
     if (is_hang(run.verdict)) j["signature"] = run.signature;
+    j["started_s"] = run.started_s;
     return j;
 }
 
@@ -22,6 +23,11 @@ nlohmann::json cell_to_json(const CellResult& cell) {
     nlohmann::json runs = nlohmann::json::array();
     for (const auto& r : cell.runs) runs.push_back(run_to_json(r));
     const Variant& v = *cell.cell.variant;
+    const Interval ci = cell.hang_rate_ci95();
+    const auto ttv = cell.times_to_verdict_ms();
+    nlohmann::json timing = nullptr;
+    if (!ttv.empty()) timing = {{"p50", percentile(ttv, 0.5)}, {"p95", percentile(ttv, 0.95)}, {"max", percentile(ttv, 1)}};
+    const double wall = cell.wall_seconds();
     return {
         {"scenario", cell.cell.family->name},
         {"variant", v.name},
@@ -33,7 +39,13 @@ nlohmann::json cell_to_json(const CellResult& cell) {
         {"hangs", cell.hangs()},
         {"signatures", cell.signatures()},
         {"met", cell.judgement.met},
+        {"undecided", cell.judgement.undecided},
         {"why", cell.judgement.why},
+        {"hang_rate", cell.hang_rate()},
+        {"hang_rate_ci95", {ci.low, ci.high}},
+        {"time_to_verdict_ms", timing},
+        {"wall_seconds", wall},
+        {"runs_per_second", wall > 0 ? static_cast<double>(cell.runs.size()) / wall : 0.0},
         {"runs", runs},
     };
 }
@@ -48,9 +60,15 @@ nlohmann::json results_to_json(const std::vector<CellResult>& cells, const RunCo
     };
     out["cells"] = nlohmann::json::array();
     for (const auto& c : cells) out["cells"].push_back(cell_to_json(c));
-    int met = 0;
-    for (const auto& c : cells) met += c.judgement.met;
-    out["totals"] = {{"cells", cells.size()}, {"met", met}, {"missed", static_cast<int>(cells.size()) - met}};
+    int met = 0, undecided = 0;
+    for (const auto& c : cells) {
+        met += c.judgement.met;
+        undecided += c.judgement.undecided;
+    }
+    out["totals"] = {{"cells", cells.size()},
+                     {"met", met},
+                     {"missed", static_cast<int>(cells.size()) - met - undecided},
+                     {"undecided", undecided}};
     return out;
 }
 

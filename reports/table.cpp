@@ -1,6 +1,7 @@
 #include "table.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 namespace hangar::reports {
@@ -9,15 +10,24 @@ std::string render_table(const std::vector<CellResult>& cells) {
     std::vector<std::string> columns;  // "method" or "method/sanitizer", in first-seen order
     std::vector<std::string> rows;
     std::map<std::pair<std::string, std::string>, std::string> text;
-    int met = 0;
+    int met = 0, undecided = 0;
     for (const auto& c : cells) {
         std::string column(to_string(c.cell.method));
         if (c.cell.sanitizer != "none") column += "/" + c.cell.sanitizer;
         std::string row = c.cell.scenario_id();
         if (std::find(columns.begin(), columns.end(), column) == columns.end()) columns.push_back(column);
         if (std::find(rows.begin(), rows.end(), row) == rows.end()) rows.push_back(row);
-        text[{row, column}] = c.summary() + (c.judgement.met ? " met" : " MISSED");
+        std::string cell = c.summary();
+        if (c.cell.expect().stochastic()) {
+            Interval ci = c.hang_rate_ci95();
+            char rate[96];
+            std::snprintf(rate, sizeof rate, " (hang rate %.2f, CI %.2f-%.2f, floor %.2f)", c.hang_rate(), ci.low,
+                          ci.high, c.cell.expect().min_hang_rate);
+            cell += rate;
+        }
+        text[{row, column}] = cell + (c.judgement.met ? " met" : c.judgement.undecided ? " UNDECIDED" : " MISSED");
         met += c.judgement.met;
+        undecided += c.judgement.undecided;
     }
     std::vector<size_t> width(columns.size() + 1, 0);
     width[0] = std::string("scenario").size();
@@ -45,7 +55,9 @@ std::string render_table(const std::vector<CellResult>& cells) {
         }
         out += trimmed(line);
     }
-    out += std::to_string(met) + " cells met, " + std::to_string(cells.size() - met) + " missed\n";
+    out += std::to_string(met) + " cells met, " + std::to_string(cells.size() - met - undecided) + " missed";
+    if (undecided) out += ", " + std::to_string(undecided) + " undecided (more runs needed)";
+    out += "\n";
     return out;
 }
 

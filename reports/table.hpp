@@ -9,8 +9,9 @@
 
 namespace hangar::reports {
 
-// Each cell reads like "timeout 3/3 met" or "pass 2/3, fail 1/3 MISSED"; a method a
-// variant does not run under is "-". Ends with "N cells met, M missed".
+// Each cell reads like "deadlock 3/3 met" or "pass 2/3, fail 1/3 MISSED"; stochastic
+// cells add their hang rate, its 95% interval and the floor. A method a variant does not
+// run under is "-". Ends with "N cells met, M missed" (", U undecided" when any are).
 std::string render_table(const std::vector<CellResult>& cells);
 
 }  // namespace hangar::reports

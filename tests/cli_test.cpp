@@ -119,7 +119,7 @@ TEST(Cli, AMissedExpectationExitsOne) {
 
 TEST(Cli, ProgressLinesWhenNotATerminal) {
     TempDir dir;
-    Finished f = testing::run_hangar({"run", "fixture/passes"}, dir.path());
+    Finished f = testing::run_hangar({"run", "fixture/passes", "-j", "1"}, dir.path());
     EXPECT_EQ(f.exit_code, 0);
     EXPECT_NE(f.err.find("[1/2] fixture/passes fork: pass 1/1 (met)"), std::string::npos) << f.err;
     EXPECT_NE(f.err.find("[2/2] fixture/passes spawn"), std::string::npos) << f.err;
@@ -158,7 +158,7 @@ TEST(Cli, AnInterruptKeepsTheCellsThatFinished) {
     TempDir dir;
     testing::PidFifo fifo;
     pid_t hangar = testing::start_hangar(
-        {"run", "fixture/passes", "fixture/hangs", "--timeout", "120", "--json", "r.json", "--quiet"}, dir.path(),
+        {"run", "fixture/passes", "fixture/hangs", "--timeout", "120", "-j", "1", "--json", "r.json", "--quiet"}, dir.path(),
         {fifo.env()});
     auto pids = fifo.read_pidfds(2);  // the hang has started, so both passes cells are done
     ASSERT_EQ(pids.size(), 2u);
@@ -197,6 +197,25 @@ TEST(Exec, SupervisesAnyCommandWithTheSameVerdictsAndResults) {
     Finished missing = testing::run_hangar({"exec", "--", "/nonexistent/cmd"}, dir.path(), {}, false);
     EXPECT_EQ(missing.exit_code, 2);
     EXPECT_EQ(lines(missing.err), 1);
+}
+
+}  // namespace
+}  // namespace hangar
+
+namespace hangar {
+namespace {
+
+TEST(Cli, UntilHangStopsACellAtItsFirstHang) {
+    TempDir dir;
+    Finished f = testing::run_hangar(
+        {"run", "fixture/hangs", "--repeat", "5", "--until-hang", "--timeout", "0.3", "-j", "1", "--json", "r.json"},
+        dir.path());
+    EXPECT_EQ(f.exit_code, 0) << f.err;
+    nlohmann::json r = read_json(dir.path() / "r.json");
+    ASSERT_EQ(r["cells"].size(), 1u);
+    EXPECT_EQ(r["cells"][0]["runs"].size(), 1u);
+    EXPECT_EQ(r["cells"][0]["hang_rate"], 1.0);
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(r["cells"][0]["runs"][0]["evidence"]) / "evidence"));
 }
 
 }  // namespace

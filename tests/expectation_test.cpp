@@ -1,4 +1,5 @@
 #include "hangar/expectation.hpp"
+#include "hangar/stats.hpp"
 
 #include <gtest/gtest.h>
 
@@ -56,10 +57,35 @@ TEST(Expectation, NotPassAcceptsFailuresAndHangs) {
     EXPECT_FALSE(judge(parsed("not-pass"), runs({Verdict::fail, Verdict::pass})).met);
 }
 
-TEST(Expectation, HangRateIsAFloor) {
-    Expectation e = parsed("hang-rate >= 0.5");
-    EXPECT_TRUE(judge(e, runs({Verdict::timeout, Verdict::pass})).met);
-    EXPECT_FALSE(judge(e, runs({Verdict::timeout, Verdict::pass, Verdict::pass})).met);
+std::vector<RunFacts> hangs_of(int k, int n) {
+    std::vector<RunFacts> out(static_cast<size_t>(n), RunFacts{Verdict::pass, 1});
+    for (int i = 0; i < k; ++i) out[static_cast<size_t>(i)].verdict = Verdict::deadlock;
+    return out;
+}
+
+TEST(Expectation, HangRateIsJudgedOnItsInterval) {
+    Expectation e = parsed("hang-rate >= 0.2");
+    Judgement met = judge(e, hangs_of(11, 20));  // 95% CI 0.34-0.74: clears 0.2
+    EXPECT_TRUE(met.met);
+    Judgement undecided = judge(e, hangs_of(1, 2));  // 0.5, but CI 0.09-0.91
+    EXPECT_FALSE(undecided.met);
+    EXPECT_TRUE(undecided.undecided);
+    EXPECT_NE(undecided.why.find("more runs needed"), std::string::npos);
+    Judgement missed = judge(e, hangs_of(0, 30));  // CI 0-0.11: below the floor
+    EXPECT_FALSE(missed.met);
+    EXPECT_FALSE(missed.undecided);
+}
+
+TEST(Stats, WilsonIntervalMatchesKnownValues) {
+    Interval i = wilson95(11, 20);
+    EXPECT_NEAR(i.low, 0.3421, 1e-3);
+    EXPECT_NEAR(i.high, 0.7418, 1e-3);
+    EXPECT_DOUBLE_EQ(wilson95(0, 10).low, 0);
+    EXPECT_NEAR(wilson95(0, 10).high, 0.2775, 1e-3);
+    EXPECT_DOUBLE_EQ(wilson95(10, 10).high, 1);
+    EXPECT_DOUBLE_EQ(percentile({5, 1, 3, 2, 4}, 0.5), 3);
+    EXPECT_DOUBLE_EQ(percentile({5, 1, 3, 2, 4}, 0.95), 5);
+    EXPECT_DOUBLE_EQ(percentile({}, 0.5), 0);
 }
 
 TEST(Expectation, StartsAreCheckedOnEveryRun) {

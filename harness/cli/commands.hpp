@@ -39,7 +39,8 @@ struct RunOptions {
     std::vector<std::string> methods;
     double timeout = 10;
     int repeat = 0;  // 0: each manifest's own
-    int jobs = 1;
+    int jobs = 0;  // 0: the number of cores
+    bool until_hang = false;
     std::string out = "hangar-out";
     std::string json;
     bool quiet = false;

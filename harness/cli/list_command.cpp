@@ -37,7 +37,7 @@ int write_ctest_file(const GlobalOptions& global, const ListOptions& options, co
                     << cmake_quote(global.scenarios_dir.string()) << " --scenario-bin "
                     << cmake_quote(global.scenario_bin_dir.string()) << " --python " << cmake_quote(python)
                     << " run " << cmake_quote(f.name + "/" + v.name) << " --method " << method << " --timeout "
-                    << options.ctest_timeout << " --out " << cmake_quote(out_dir.string()) << " --quiet)\n";
+                    << options.ctest_timeout << " -j 1 --out " << cmake_quote(out_dir.string()) << " --quiet)\n";
                 // Generous: a cell's own timeouts end it; this only catches a stuck harness.
                 const int limit = static_cast<int>(v.repeat * (options.ctest_timeout + 5) + 60);
                 out << "set_tests_properties(" << cmake_quote(name) << " PROPERTIES LABELS "

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "commands.hpp"
 #include "hangar/progress.hpp"
@@ -43,9 +44,9 @@ void add_run_command(CLI::App& app, RunOptions& o) {
         ->check(CLI::PositiveNumber);
     run->add_option("--repeat", o.repeat, "runs per cell (default: the manifest's, 1 unless it says more)")
         ->check(CLI::Range(1, 100000));
-    run->add_option("-j,--jobs", o.jobs, "runs at once (timing-sensitive races change with load)")
-        ->capture_default_str()
+    run->add_option("-j,--jobs", o.jobs, "runs at once (default: the number of cores; races change with load)")
         ->check(CLI::Range(1, 256));
+    run->add_flag("--until-hang", o.until_hang, "stop a cell at its first hang and keep that run's evidence");
     run->add_option("--out", o.out, "output folder; each run writes OUT/<time>-<pid>/ and points OUT/latest at it")
         ->capture_default_str();
     run->add_option("--json", o.json, "also write the results JSON (schema hangar.results/1) to FILE");
@@ -68,7 +69,8 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
     config.python = resolve_python(global);
     config.scenario_bin_dir = global.scenario_bin_dir;
     config.limit = std::chrono::milliseconds(static_cast<long>(o.timeout * 1000));
-    config.jobs = o.jobs;
+    config.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    config.until_hang = o.until_hang;
     if (auto s = check_runnable(*cells, config); !s) {
         complain(s.error().message);
         return kExitUsage;
@@ -113,6 +115,7 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
         return 128 + interrupt.signal_number();
     }
     if (!catalog.errors.empty() || writer.failed()) return kExitUsage;
+    // Undecided cells are not met: the run could not show what the manifest claims.
     bool all_met = std::all_of(results->begin(), results->end(), [](const CellResult& c) { return c.judgement.met; });
     return all_met ? kExitOk : kExitMissed;
 }

@@ -5,6 +5,7 @@
 
 #include <gnu/libc-version.h>
 
+#include <algorithm>
 #include <ctime>
 #include <thread>
 
@@ -49,7 +50,10 @@ void ResultsWriter::run_finished(const CellResult& cell, const RunRecord& record
 }
 
 void ResultsWriter::cell_finished(const CellResult& cell) {
-    cells_.push_back(cell);
+    // Cells finish out of order with -j; the report keeps the matrix's order.
+    auto at = std::upper_bound(cells_.begin(), cells_.end(), cell.cell.order,
+                               [](int order, const CellResult& c) { return order < c.cell.order; });
+    cells_.insert(at, cell);
     write(false);
 }
 

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include "hangar/stats.hpp"
+
 namespace hangar {
 namespace {
 
@@ -66,7 +68,7 @@ Result<Expectation> parse_expectation(std::string_view text) {
 }
 
 Judgement judge(const Expectation& expect, const std::vector<RunFacts>& runs) {
-    if (runs.empty()) return {false, "no runs"};
+    if (runs.empty()) return {false, false, "no runs"};
     int passes = 0, fails = 0, hangs = 0;
     for (const auto& r : runs) {
         passes += r.verdict == Verdict::pass;
@@ -79,26 +81,28 @@ Judgement judge(const Expectation& expect, const std::vector<RunFacts>& runs) {
         std::snprintf(buf, sizeof buf, "expected %s, saw %d/%d", what, k, n);
         return std::string(buf);
     };
-    Judgement j{true, ""};
+    Judgement j{true, false, ""};
     switch (expect.outcome) {
         case Expectation::Outcome::pass:
-            if (passes != n) j = {false, seen("every run to pass", passes)};
+            if (passes != n) j = {false, false, seen("every run to pass", passes)};
             break;
         case Expectation::Outcome::fail:
-            if (fails != n) j = {false, seen("every run to fail", fails)};
+            if (fails != n) j = {false, false, seen("every run to fail", fails)};
             break;
         case Expectation::Outcome::hang:
-            if (hangs != n) j = {false, seen("every run to hang", hangs)};
+            if (hangs != n) j = {false, false, seen("every run to hang", hangs)};
             break;
         case Expectation::Outcome::not_pass:
-            if (passes != 0) j = {false, seen("no run to pass", passes)};
+            if (passes != 0) j = {false, false, seen("no run to pass", passes)};
             break;
-        case Expectation::Outcome::hang_rate:
-            if (hangs < expect.min_hang_rate * n) {
-                std::snprintf(buf, sizeof buf, "expected hang rate >= %.2f, saw %d/%d", expect.min_hang_rate, hangs, n);
-                j = {false, buf};
-            }
+        case Expectation::Outcome::hang_rate: {
+            Interval ci = wilson95(hangs, n);
+            std::snprintf(buf, sizeof buf, "expected hang rate >= %.2f, saw %d/%d (95%% CI %.2f-%.2f)",
+                          expect.min_hang_rate, hangs, n, ci.low, ci.high);
+            if (ci.high < expect.min_hang_rate) j = {false, false, buf};
+            else if (ci.low < expect.min_hang_rate) j = {false, true, std::string(buf) + ": more runs needed"};
             break;
+        }
     }
     if (j.met && expect.starts) {
         for (const auto& r : runs) {
@@ -108,7 +112,7 @@ Judgement judge(const Expectation& expect, const std::vector<RunFacts>& runs) {
                 std::snprintf(buf, sizeof buf, "expected starts %s %d, a run started %d times",
                               expect.starts->op == Expectation::Starts::Op::eq ? "==" : ">", expect.starts->count,
                               r.workflow_starts);
-                return {false, buf};
+                return {false, false, buf};
             }
         }
     }

@@ -45,7 +45,7 @@ Result<std::vector<Cell>> select_cells(const Catalog& catalog, const std::vector
     for (auto [f, v] : chosen)
         for (Method m : v->methods)
             if (methods.empty() || std::find(methods.begin(), methods.end(), m) != methods.end())
-                cells.push_back(Cell{f, v, m, "none", repeat.value_or(v->repeat)});
+                cells.push_back(Cell{f, v, m, "none", repeat.value_or(v->repeat), static_cast<int>(cells.size())});
     if (cells.empty()) return error("no scenario variant runs under the methods asked for");
     return cells;
 }

@@ -1,5 +1,7 @@
 #include "hangar/results.hpp"
 
+#include <algorithm>
+
 namespace hangar {
 
 std::map<Verdict, int> CellResult::counts() const {
@@ -27,6 +29,27 @@ std::string CellResult::summary() const {
         out += (out.empty() ? "" : ", ") + std::string(to_string(verdict)) + " " + std::to_string(k) + "/" +
                std::to_string(runs.size());
     return out.empty() ? "no runs" : out;
+}
+
+double CellResult::hang_rate() const { return runs.empty() ? 0 : static_cast<double>(hangs()) / runs.size(); }
+
+Interval CellResult::hang_rate_ci95() const { return wilson95(hangs(), static_cast<int>(runs.size())); }
+
+std::vector<double> CellResult::times_to_verdict_ms() const {
+    std::vector<double> t;
+    for (const auto& r : runs)
+        if (r.time_to_verdict_ms) t.push_back(static_cast<double>(*r.time_to_verdict_ms));
+    return t;
+}
+
+double CellResult::wall_seconds() const {
+    if (runs.empty()) return 0;
+    double start = runs.front().started_s, end = 0;
+    for (const auto& r : runs) {
+        start = std::min(start, r.started_s);
+        end = std::max(end, r.started_s + r.seconds);
+    }
+    return end - start;
 }
 
 void judge_cell(CellResult& cell) {

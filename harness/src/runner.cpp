@@ -28,8 +28,9 @@ int count_occurrences(const std::filesystem::path& file, std::string_view needle
     return count;
 }
 
-RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& interrupted) {
+RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& interrupted, double started_s) {
     RunRecord record;
+    record.started_s = started_s;
     record.evidence = evidence_dir(cell, run, config);
     std::error_code ec;
     std::filesystem::remove_all(record.evidence, ec);
@@ -133,8 +134,9 @@ Result<std::vector<CellResult>> run_cells(const std::vector<Cell>& cells, const 
         for (int r = 1; r <= cells[c].repeat; ++r) tasks.push_back({c, r});
 
     std::vector<CellResult> results(cells.size());
-    std::vector<int> runs_done(cells.size(), 0);
-    std::vector<bool> finished(cells.size(), false);
+    std::vector<int> runs_done(cells.size(), 0);  // finished or skipped
+    std::vector<bool> finished(cells.size(), false), stopped(cells.size(), false);
+    const auto epoch = std::chrono::steady_clock::now();
     for (size_t c = 0; c < cells.size(); ++c) {
         results[c].cell = cells[c];
         results[c].runs.resize(static_cast<size_t>(cells[c].repeat));
@@ -142,40 +144,51 @@ Result<std::vector<CellResult>> run_cells(const std::vector<Cell>& cells, const 
 
     std::atomic<size_t> next{0};
     std::atomic<bool> stop{false};
-    std::mutex mutex;  // guards results, runs_done, finished and observer calls
+    std::mutex mutex;  // guards results, runs_done, finished, stopped and observer calls
+    // The cell with only the runs that ran (skipped ones leave empty records).
+    auto runs_so_far = [&](size_t c) {
+        CellResult so_far = results[c];
+        so_far.runs.clear();
+        for (const auto& r : results[c].runs)
+            if (!r.evidence.empty()) so_far.runs.push_back(r);
+        judge_cell(so_far);
+        return so_far;
+    };
+    auto finish = [&](size_t c) {
+        results[c] = runs_so_far(c);
+        finished[c] = true;
+        observer.cell_finished(results[c]);
+    };
     auto worker = [&] {
         for (;;) {
             if (stop || (config.interrupt && config.interrupt->requested())) return;
             size_t i = next++;
             if (i >= tasks.size()) return;
             const Task& t = tasks[i];
+            CellResult& cell = results[t.cell];
             {
                 std::lock_guard lock(mutex);
+                if (stopped[t.cell]) {  // --until-hang: the cell already has its hang
+                    if (++runs_done[t.cell] == cells[t.cell].repeat) finish(t.cell);
+                    continue;
+                }
                 observer.run_started(cells[t.cell], t.run);
             }
             bool interrupted = false;
-            RunRecord record = run_once(cells[t.cell], t.run, config, interrupted);
+            const double started_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch).count();
+            RunRecord record = run_once(cells[t.cell], t.run, config, interrupted, started_s);
             if (interrupted) {
                 stop = true;
                 return;
             }
             std::lock_guard lock(mutex);
-            CellResult& cell = results[t.cell];
             cell.runs[static_cast<size_t>(t.run - 1)] = record;
             ++runs_done[t.cell];
+            if (config.until_hang && is_hang(record.verdict)) stopped[t.cell] = true;
             // Judged on the runs so far, so a progress line or a report written now is
             // honest about a cell still under way.
-            CellResult so_far = cell;
-            so_far.runs.clear();
-            for (size_t r = 0; r < cell.runs.size(); ++r)
-                if (!cell.runs[r].evidence.empty()) so_far.runs.push_back(cell.runs[r]);
-            judge_cell(so_far);
-            observer.run_finished(so_far, record);
-            if (runs_done[t.cell] == cells[t.cell].repeat) {
-                judge_cell(cell);
-                finished[t.cell] = true;
-                observer.cell_finished(cell);
-            }
+            observer.run_finished(runs_so_far(t.cell), record);
+            if (runs_done[t.cell] == cells[t.cell].repeat) finish(t.cell);
         }
     };
     int jobs = std::max(1, std::min<int>(config.jobs, static_cast<int>(tasks.size())));

@@ -34,6 +34,8 @@ struct Expectation {
 // not-pass | "hang-rate >=" X with 0 < X <= 1.
 Result<Expectation> parse_expectation(std::string_view text);
 
+// `hang-rate >= X` is met when the 95% Wilson interval of the observed rate lies at or
+// above X, missed when it lies below, undecided when it straddles X.
 // One run, as far as judging needs it.
 struct RunFacts {
     Verdict verdict;
@@ -42,7 +44,10 @@ struct RunFacts {
 
 struct Judgement {
     bool met = false;
-    std::string why;  // for a miss: what was expected against what was seen
+    // Stochastic expectations only: the hang rate's 95% interval straddles the floor, so
+    // more runs are needed to say either way. Not met, and not a miss either.
+    bool undecided = false;
+    std::string why;  // for a miss or an undecided cell: what was expected against what was seen
 };
 
 Judgement judge(const Expectation& expect, const std::vector<RunFacts>& runs);

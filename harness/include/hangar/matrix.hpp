@@ -15,6 +15,7 @@ struct Cell {
     Method method = Method::fork;
     std::string sanitizer = "none";
     int repeat = 1;
+    int order = 0;  // position in the matrix: reports list cells in this order
 
     const Expectation& expect() const { return variant->expect.at(method); }
     std::string scenario_id() const { return family->name + "/" + variant->name; }  // family/variant

@@ -9,6 +9,7 @@
 
 #include "hangar/expectation.hpp"
 #include "hangar/matrix.hpp"
+#include "hangar/stats.hpp"
 #include "hangar/verdict.hpp"
 
 namespace hangar {
@@ -24,6 +25,7 @@ struct RunRecord {
     // (timeout) to the verdict; and where the hung thread waits.
     std::optional<long> time_to_verdict_ms;
     std::string signature;
+    double started_s = 0;  // when the run started, seconds since the harness run began
 };
 
 struct CellResult {
@@ -37,6 +39,12 @@ struct CellResult {
     std::map<std::string, int> signatures() const;
     // The observed verdict counts: "timeout 3/3", "pass 2/3, fail 1/3".
     std::string summary() const;
+
+    double hang_rate() const;
+    Interval hang_rate_ci95() const;
+    std::vector<double> times_to_verdict_ms() const;  // of the hangs
+    // From the first run's start to the last run's end: with -j, less than the sum.
+    double wall_seconds() const;
 };
 
 // Re-judges `cell` against its expectation from its runs.

@@ -20,6 +20,7 @@ struct RunnerConfig {
     std::filesystem::path evidence_root;     // FAMILY/VARIANT/METHOD/run-K go below it
     std::chrono::milliseconds limit{10000};  // per run
     int jobs = 1;
+    bool until_hang = false;  // stop a cell at its first hang, keeping that run's evidence
     const Interrupt* interrupt = nullptr;
     bool detect_stalls = true;  // end provable deadlocks early (see stall.hpp)
     StallOptions stall;
