@@ -14,6 +14,12 @@ nlohmann::json run_to_json(const RunRecord& run) {
     if (run.time_to_verdict_ms) j["time_to_verdict_ms"] = *run.time_to_verdict_ms;
     if (is_hang(run.verdict)) j["signature"] = run.signature;
     j["started_s"] = run.started_s;
+    if (!run.findings.empty()) {
+        nlohmann::json findings = nlohmann::json::array();
+        for (const auto& f : run.findings)
+            findings.push_back({{"tool", f.tool}, {"kind", f.kind}, {"summary", f.summary}, {"frames", f.frames}});
+        j["sanitizer_findings"] = findings;
+    }
     return j;
 }
 
@@ -38,6 +44,10 @@ nlohmann::json cell_to_json(const CellResult& cell) {
         {"counts", counts},
         {"hangs", cell.hangs()},
         {"signatures", cell.signatures()},
+        {"applicable", cell.cell.applicable()},
+        {"not_applicable_reason", cell.cell.not_applicable_reason()},
+        {"sanitizer_note", v.sanitizer_note(cell.cell.sanitizer)},
+        {"sanitizer_findings", cell.finding_counts()},
         {"met", cell.judgement.met},
         {"undecided", cell.judgement.undecided},
         {"why", cell.judgement.why},
@@ -60,15 +70,17 @@ nlohmann::json results_to_json(const std::vector<CellResult>& cells, const RunCo
     };
     out["cells"] = nlohmann::json::array();
     for (const auto& c : cells) out["cells"].push_back(cell_to_json(c));
-    int met = 0, undecided = 0;
+    int met = 0, undecided = 0, not_applicable = 0;
     for (const auto& c : cells) {
         met += c.judgement.met;
         undecided += c.judgement.undecided;
+        not_applicable += !c.cell.applicable();
     }
     out["totals"] = {{"cells", cells.size()},
                      {"met", met},
-                     {"missed", static_cast<int>(cells.size()) - met - undecided},
-                     {"undecided", undecided}};
+                     {"missed", static_cast<int>(cells.size()) - met - undecided - not_applicable},
+                     {"undecided", undecided},
+                     {"not_applicable", not_applicable}};
     return out;
 }
 

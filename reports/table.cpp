@@ -10,7 +10,7 @@ std::string render_table(const std::vector<CellResult>& cells) {
     std::vector<std::string> columns;  // "method" or "method/sanitizer", in first-seen order
     std::vector<std::string> rows;
     std::map<std::pair<std::string, std::string>, std::string> text;
-    int met = 0, undecided = 0;
+    int met = 0, undecided = 0, not_applicable = 0;
     for (const auto& c : cells) {
         std::string column(to_string(c.cell.method));
         if (c.cell.sanitizer != "none") column += "/" + c.cell.sanitizer;
@@ -24,6 +24,16 @@ std::string render_table(const std::vector<CellResult>& cells) {
             std::snprintf(rate, sizeof rate, " (hang rate %.2f, CI %.2f-%.2f, floor %.2f)", c.hang_rate(), ci.low,
                           ci.high, c.cell.expect().min_hang_rate);
             cell += rate;
+        }
+        if (!c.cell.applicable()) {
+            text[{row, column}] = "n/a";
+            ++not_applicable;
+            continue;
+        }
+        if (!c.finding_counts().empty()) {
+            int reports = 0;
+            for (auto [what, n] : c.finding_counts()) reports += n;
+            cell += " [" + std::to_string(reports) + " sanitizer reports]";
         }
         text[{row, column}] = cell + (c.judgement.met ? " met" : c.judgement.undecided ? " UNDECIDED" : " MISSED");
         met += c.judgement.met;
@@ -55,8 +65,10 @@ std::string render_table(const std::vector<CellResult>& cells) {
         }
         out += trimmed(line);
     }
-    out += std::to_string(met) + " cells met, " + std::to_string(cells.size() - met - undecided) + " missed";
+    out += std::to_string(met) + " cells met, " +
+           std::to_string(static_cast<int>(cells.size()) - met - undecided - not_applicable) + " missed";
     if (undecided) out += ", " + std::to_string(undecided) + " undecided (more runs needed)";
+    if (not_applicable) out += ", " + std::to_string(not_applicable) + " not applicable";
     out += "\n";
     return out;
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -102,11 +103,16 @@ TEST(ProcessTree, UnwritableOutputIsAnError) {
 TEST(ProcessTree, DaemonDiesWhenTheCommandExits) {
     TempDir dir;
     PidFifo fifo;
-    auto tree = ProcessTree::launch(tree_maker(dir, {"daemon"}, {fifo.env()}));
+    const auto release = dir.path() / "release";
+    ASSERT_EQ(mkfifo(release.c_str(), 0600), 0);
+    auto tree = ProcessTree::launch(tree_maker(dir, {"daemon"}, {fifo.env(), "HANGAR_TEST_RELEASE=" + release.string()}));
     ASSERT_TRUE(tree.ok());
     auto daemon = fifo.read_pidfds(1);
     ASSERT_EQ(daemon.size(), 1u);
     ASSERT_FALSE(testing::ended_within(daemon[0], 0)) << "the daemon should be alive before the run ends";
+    int fd = open(release.c_str(), O_WRONLY | O_CLOEXEC);  // lets the command exit
+    ASSERT_EQ(write(fd, "x", 1), 1);
+    close(fd);
     int status = wait_status(*tree);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     // Reaping the reaper means the namespace is gone: no waiting needed.

@@ -57,6 +57,13 @@ TEST(Signature, PicksTheAskedThread) {
     ASSERT_EQ(frames.size(), 1u);
     EXPECT_EQ(frames[0], "clock_nanosleep");
     EXPECT_EQ(native_signature({"__futex_abstimed_wait_common", "sem_wait"}), "");
+    // Under TSan: futex, lock plumbing, the real call, its interceptor, the caller.
+    EXPECT_EQ(native_signature({"futex_wait", "lll_lock_wait_private", "setpwent", "__interceptor_setpwent",
+                                "enumerate_passwd"}),
+              "enumerate_passwd > setpwent");
+    EXPECT_EQ(native_signature({"futex_wait", "lll_lock_wait", "pthread_mutex_lock", "__interceptor_pthread_mutex_lock",
+                                "__gthread_mutex_lock", "std::mutex::lock", "Logger::log", "child_body"}),
+              "child_body > Logger::log");
 }
 
 TEST(Signature, NamesThePythonFrameWhereTheCurrentThreadWaits) {

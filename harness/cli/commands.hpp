@@ -37,6 +37,7 @@ int run_list(const GlobalOptions& global, const ListOptions& options);
 struct RunOptions {
     std::vector<std::string> scenarios;
     std::vector<std::string> methods;
+    std::vector<std::string> sanitizers;
     double timeout = 10;
     int repeat = 0;  // 0: each manifest's own
     int jobs = 0;  // 0: the number of cores

@@ -30,18 +30,27 @@ int write_ctest_file(const GlobalOptions& global, const ListOptions& options, co
     for (const auto& f : catalog.families) {
         for (const auto& v : f.variants) {
             for (Method m : v.methods) {
-                const std::string method(to_string(m));
-                const std::string name = "hang:" + f.name + "/" + v.name + ":" + method;
-                const auto out_dir = results_root / f.name / v.name / method;
-                out << "add_test(" << cmake_quote(name) << " " << cmake_quote(hangar) << " --scenarios "
-                    << cmake_quote(global.scenarios_dir.string()) << " --scenario-bin "
-                    << cmake_quote(global.scenario_bin_dir.string()) << " --python " << cmake_quote(python)
-                    << " run " << cmake_quote(f.name + "/" + v.name) << " --method " << method << " --timeout "
-                    << options.ctest_timeout << " -j 1 --out " << cmake_quote(out_dir.string()) << " --quiet)\n";
-                // Generous: a cell's own timeouts end it; this only catches a stuck harness.
-                const int limit = static_cast<int>(v.repeat * (options.ctest_timeout + 5) + 60);
-                out << "set_tests_properties(" << cmake_quote(name) << " PROPERTIES LABELS "
-                    << cmake_quote("hang;" + method + ";" + f.name) << " TIMEOUT " << limit << ")\n";
+                for (std::string_view sanitizer : kSanitizers) {
+                    if (!v.runs_under(sanitizer)) continue;
+                    // A stochastic race under a sanitizer hangs too rarely for a quick test
+                    // to decide; the nightly job runs those cells with more repeats.
+                    if (sanitizer != "none" && v.expectation(m, sanitizer).stochastic()) continue;
+                    const std::string method(to_string(m)), san(sanitizer);
+                    const std::string suffix = san == "none" ? "" : ":" + san;
+                    const std::string name = "hang:" + f.name + "/" + v.name + ":" + method + suffix;
+                    const auto out_dir = results_root / f.name / v.name / (method + suffix);
+                    out << "add_test(" << cmake_quote(name) << " " << cmake_quote(hangar) << " --scenarios "
+                        << cmake_quote(global.scenarios_dir.string()) << " --scenario-bin "
+                        << cmake_quote(global.scenario_bin_dir.string()) << " --python " << cmake_quote(python)
+                        << " run " << cmake_quote(f.name + "/" + v.name) << " --method " << method << " --sanitizer "
+                        << san << " --timeout " << options.ctest_timeout << " -j 1 --out "
+                        << cmake_quote(out_dir.string()) << " --quiet)\n";
+                    // Generous: a cell's own timeouts end it; this only catches a stuck harness.
+                    const int limit = static_cast<int>(v.repeat * (options.ctest_timeout + 5) + 60);
+                    out << "set_tests_properties(" << cmake_quote(name) << " PROPERTIES LABELS "
+                        << cmake_quote("hang;" + method + ";" + f.name + (san == "none" ? "" : ";" + san))
+                        << " TIMEOUT " << limit << ")\n";
+                }
             }
         }
     }
@@ -52,9 +61,9 @@ int write_ctest_file(const GlobalOptions& global, const ListOptions& options, co
     return kExitOk;
 }
 
-std::string methods_line(const Variant& v) {
+std::string methods_line(const Variant& v, std::string_view sanitizer = "none") {
     std::string out;
-    for (Method m : v.methods) out += "  " + std::string(to_string(m)) + ": " + v.expect.at(m).text;
+    for (Method m : v.methods) out += "  " + std::string(to_string(m)) + ": " + v.expectation(m, sanitizer).text;
     return out;
 }
 
@@ -84,6 +93,9 @@ int run_list(const GlobalOptions& global, const ListOptions& options) {
             if (v.repeat > 1) std::printf("  [%d runs per cell]", v.repeat);
             std::printf("\n");
             if (!v.description.empty()) std::printf("      %s\n", v.description.c_str());
+            for (const auto& [sanitizer, se] : v.by_sanitizer)
+                std::printf("  %-*s%s\n      %s\n", static_cast<int>(width + 2), ("  under " + sanitizer).c_str(),
+                            methods_line(v, sanitizer).c_str(), se.why.c_str());
         }
     }
     return catalog.errors.empty() ? kExitOk : kExitUsage;

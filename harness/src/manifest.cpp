@@ -41,7 +41,8 @@ public:
         const std::string where = "variant #" + std::to_string(index + 1);
         const toml::table* t = node.as_table();
         if (!t) return at(node, where + " must be a table ([[variant]])");
-        if (auto s = only_keys(*t, {"name", "description", "language", "entry", "args", "methods", "expect", "repeat"},
+        if (auto s = only_keys(*t, {"name", "description", "language", "entry", "args", "methods", "expect", "repeat",
+                                    "expect_tsan", "expect_asan"},
                                where);
             !s)
             return s.error();
@@ -103,6 +104,29 @@ public:
         for (Method m : v.methods)
             if (!v.expect.count(m))
                 return at(*expect, in + ": no expectation for method '" + std::string(to_string(m)) + "'");
+        for (std::string_view sanitizer : kSanitizers) {
+            const toml::node* table = t->get("expect_" + std::string(sanitizer));
+            if (!table) continue;
+            const std::string where_san = in + " [variant.expect_" + std::string(sanitizer) + "]";
+            if (v.language != Language::native) return at(*table, where_san + ": only native variants have sanitizer builds");
+            if (!table->is_table()) return at(*table, where_san + " must be a table");
+            SanitizerExpectations se;
+            for (auto&& [key, value] : *table->as_table()) {
+                if (!value.is_string()) return at(value, where_san + ": values must be strings");
+                if (key.str() == "why") {
+                    se.why = *value.value<std::string>();
+                    continue;
+                }
+                auto m = parse_method(key.str());
+                if (!m || std::find(v.methods.begin(), v.methods.end(), *m) == v.methods.end())
+                    return at(value, where_san + ": '" + std::string(key.str()) + "' is neither 'why' nor one of the variant's methods");
+                auto e = parse_expectation(*value.value<std::string>());
+                if (!e) return at(value, where_san + ": " + e.error().message);
+                se.expect[*m] = *e;
+            }
+            if (se.why.empty()) return at(*table, where_san + " needs 'why': say what the sanitizer changes");
+            v.by_sanitizer[std::string(sanitizer)] = se;
+        }
         return v;
     }
 
@@ -141,6 +165,21 @@ private:
 };
 
 }  // namespace
+
+bool is_sanitizer(std::string_view name) {
+    return std::find(std::begin(kSanitizers), std::end(kSanitizers), name) != std::end(kSanitizers);
+}
+
+const Expectation& Variant::expectation(Method m, std::string_view sanitizer) const {
+    if (auto it = by_sanitizer.find(std::string(sanitizer)); it != by_sanitizer.end())
+        if (auto e = it->second.expect.find(m); e != it->second.expect.end()) return e->second;
+    return expect.at(m);
+}
+
+std::string Variant::sanitizer_note(std::string_view sanitizer) const {
+    auto it = by_sanitizer.find(std::string(sanitizer));
+    return it == by_sanitizer.end() ? "" : it->second.why;
+}
 
 const Variant* Family::find(std::string_view variant) const {
     for (const auto& v : variants)

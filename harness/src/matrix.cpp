@@ -14,8 +14,17 @@ std::string names(const Range& range, Name name) {
 
 }  // namespace
 
+std::string Cell::not_applicable_reason() const {
+    if (applicable()) return "";
+    return "python variants run the real CPython, which is not built with " + sanitizer;
+}
+
 Result<std::vector<Cell>> select_cells(const Catalog& catalog, const std::vector<std::string>& selectors,
-                                       const std::vector<Method>& methods, std::optional<int> repeat) {
+                                       const std::vector<Method>& methods, std::optional<int> repeat,
+                                       const std::vector<std::string>& sanitizers) {
+    for (const auto& s : sanitizers)
+        if (!is_sanitizer(s)) return error("unknown sanitizer '" + s + "'; known: none, tsan, asan");
+    const std::vector<std::string> dimension = sanitizers.empty() ? std::vector<std::string>{"none"} : sanitizers;
     std::vector<std::pair<const Family*, const Variant*>> chosen;
     auto add = [&](const Family* f, const Variant* v) {
         if (std::find(chosen.begin(), chosen.end(), std::pair{f, v}) == chosen.end()) chosen.emplace_back(f, v);
@@ -45,7 +54,8 @@ Result<std::vector<Cell>> select_cells(const Catalog& catalog, const std::vector
     for (auto [f, v] : chosen)
         for (Method m : v->methods)
             if (methods.empty() || std::find(methods.begin(), methods.end(), m) != methods.end())
-                cells.push_back(Cell{f, v, m, "none", repeat.value_or(v->repeat), static_cast<int>(cells.size())});
+                for (const auto& s : dimension)
+                    cells.push_back(Cell{f, v, m, s, repeat.value_or(v->repeat), static_cast<int>(cells.size())});
     if (cells.empty()) return error("no scenario variant runs under the methods asked for");
     return cells;
 }

@@ -23,11 +23,19 @@ std::map<std::string, int> CellResult::signatures() const {
     return s;
 }
 
+std::map<std::string, int> CellResult::finding_counts() const {
+    std::map<std::string, int> f;
+    for (const auto& r : runs)
+        for (const auto& finding : r.findings) ++f[finding.tool + ": " + (finding.summary.empty() ? finding.kind : finding.summary)];
+    return f;
+}
+
 std::string CellResult::summary() const {
     std::string out;
     for (auto [verdict, k] : counts())
         out += (out.empty() ? "" : ", ") + std::string(to_string(verdict)) + " " + std::to_string(k) + "/" +
                std::to_string(runs.size());
+    if (!cell.applicable()) return "n/a";
     return out.empty() ? "no runs" : out;
 }
 
@@ -53,6 +61,10 @@ double CellResult::wall_seconds() const {
 }
 
 void judge_cell(CellResult& cell) {
+    if (!cell.cell.applicable()) {
+        cell.judgement = {false, false, "not applicable: " + cell.cell.not_applicable_reason()};
+        return;
+    }
     std::vector<RunFacts> facts;
     for (const auto& r : cell.runs) facts.push_back({r.verdict, r.workflow_starts});
     cell.judgement = judge(cell.cell.expect(), facts);

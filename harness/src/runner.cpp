@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "hangar/findings.hpp"
 #include "hangar/watchdog.hpp"
 
 namespace hangar {
@@ -26,6 +27,16 @@ int count_occurrences(const std::filesystem::path& file, std::string_view needle
         carry = text.size() >= needle.size() ? text.substr(text.size() - needle.size() + 1) : text;
     }
     return count;
+}
+
+// The first `limit` bytes: sanitizer reports come early, and a runaway stderr must not
+// cost the harness its memory.
+std::string read_head(const std::filesystem::path& file, size_t limit) {
+    std::ifstream in(file, std::ios::binary);
+    std::string text(limit, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(limit));
+    text.resize(static_cast<size_t>(in.gcount()));
+    return text;
 }
 
 RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& interrupted, double started_s) {
@@ -68,10 +79,15 @@ RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& 
     if (is_hang(record.verdict)) record.time_to_verdict_ms = watched->time_to_verdict.count();
     record.workflow_starts = count_occurrences(record.evidence / "stdout.txt", kWorkflowStart) +
                              count_occurrences(record.evidence / "stderr.txt", kWorkflowStart);
+    if (cell.sanitizer != "none") record.findings = parse_findings(read_head(record.evidence / "stderr.txt", 4 << 20));
     return record;
 }
 
 }  // namespace
+
+std::string binary_name(const Cell& cell) {
+    return cell.sanitizer == "none" ? cell.variant->entry : cell.variant->entry + "-" + cell.sanitizer;
+}
 
 std::filesystem::path evidence_dir(const Cell& cell, int run, const RunnerConfig& config) {
     std::string method(to_string(cell.method));
@@ -86,7 +102,7 @@ Result<CommandSpec> command_for(const Cell& cell, const RunnerConfig& config, co
         spec.argv = v.command;
     } else {
         if (v.language == Language::python) spec.argv = {config.python.string(), (cell.family->dir / v.entry).string()};
-        else spec.argv = {(config.scenario_bin_dir / v.entry).string()};
+        else spec.argv = {(config.scenario_bin_dir / binary_name(cell)).string()};
         spec.argv.insert(spec.argv.end(), v.args.begin(), v.args.end());
         spec.argv.push_back("--method");
         spec.argv.push_back(std::string(to_string(cell.method)));
@@ -105,6 +121,7 @@ Result<CommandSpec> command_for(const Cell& cell, const RunnerConfig& config, co
 Status check_runnable(const std::vector<Cell>& cells, const RunnerConfig& config) {
     for (const auto& cell : cells) {
         const Variant& v = *cell.variant;
+        if (!cell.applicable()) continue;
         if (!v.command.empty()) {
             if (auto p = find_program(v.command.front()); !p) return p.error();
         } else if (v.language == Language::python) {
@@ -114,7 +131,7 @@ Status check_runnable(const std::vector<Cell>& cells, const RunnerConfig& config
             if (!std::filesystem::is_regular_file(script))
                 return error("scenario " + cell.scenario_id() + ": script " + script.string() + " is missing");
         } else {
-            auto binary = config.scenario_bin_dir / v.entry;
+            auto binary = config.scenario_bin_dir / binary_name(cell);
             if (access(binary.c_str(), X_OK) != 0)
                 return error("scenario " + cell.scenario_id() + ": binary " + binary.string() +
                              " is not built (run: cmake --build build)");
@@ -131,7 +148,8 @@ Result<std::vector<CellResult>> run_cells(const std::vector<Cell>& cells, const 
     };
     std::vector<Task> tasks;
     for (size_t c = 0; c < cells.size(); ++c)
-        for (int r = 1; r <= cells[c].repeat; ++r) tasks.push_back({c, r});
+        if (cells[c].applicable())
+            for (int r = 1; r <= cells[c].repeat; ++r) tasks.push_back({c, r});
 
     std::vector<CellResult> results(cells.size());
     std::vector<int> runs_done(cells.size(), 0);  // finished or skipped
@@ -191,6 +209,8 @@ Result<std::vector<CellResult>> run_cells(const std::vector<Cell>& cells, const 
             if (runs_done[t.cell] == cells[t.cell].repeat) finish(t.cell);
         }
     };
+    for (size_t c = 0; c < cells.size(); ++c)
+        if (!cells[c].applicable()) finish(c);  // listed with its reason, never run
     int jobs = std::max(1, std::min<int>(config.jobs, static_cast<int>(tasks.size())));
     std::vector<std::thread> threads;
     for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);

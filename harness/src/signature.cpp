@@ -87,11 +87,14 @@ std::vector<std::string> native_frames(const std::string& text, pid_t tid) {
 }
 
 std::string native_signature(const std::vector<std::string>& frames) {
-    size_t i = 0;
-    while (i < frames.size() && is_plumbing(frames[i])) ++i;
-    if (i >= frames.size()) return "";
-    if (i + 1 >= frames.size()) return frames[i];
-    return frames[i + 1] + " > " + frames[i];
+    // Sanitizer interceptors wrap the real call anywhere in the stack: skip them too.
+    static const std::regex runtime("^(_*interceptor_.*|__tsan.*|__asan.*|__sanitizer.*|__ubsan.*)$");
+    std::vector<std::string> meaningful;
+    for (size_t i = 0; i < frames.size() && meaningful.size() < 2; ++i)
+        if (!is_plumbing(frames[i]) && !std::regex_match(frames[i], runtime)) meaningful.push_back(frames[i]);
+    if (meaningful.empty()) return "";
+    if (meaningful.size() == 1) return meaningful[0];
+    return meaningful[1] + " > " + meaningful[0];
 }
 
 std::vector<std::vector<PythonFrame>> python_stacks(const std::string& text) {

@@ -136,8 +136,14 @@ int main(int argc, char** argv) {
             counter = counter + 1;
         }
     }
-    if (mode == "daemon") {  // exits 0 at once, leaving a daemon behind
+    if (mode == "daemon") {  // exits 0, leaving a daemon behind
         start_daemon();
+        // Optionally only when the test says so, so it can see the daemon alive first.
+        if (const char* release = std::getenv("HANGAR_TEST_RELEASE")) {
+            int fd = open(release, O_RDONLY | O_CLOEXEC);
+            char c;
+            [[maybe_unused]] ssize_t n = read(fd, &c, 1);
+        }
         return 0;
     }
     if (mode == "daemon-hang") {  // a daemon, and the command itself never ends

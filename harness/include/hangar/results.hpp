@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hangar/expectation.hpp"
+#include "hangar/findings.hpp"
 #include "hangar/matrix.hpp"
 #include "hangar/stats.hpp"
 #include "hangar/verdict.hpp"
@@ -26,6 +27,7 @@ struct RunRecord {
     std::optional<long> time_to_verdict_ms;
     std::string signature;
     double started_s = 0;  // when the run started, seconds since the harness run began
+    std::vector<Finding> findings;  // sanitizer reports in its stderr
 };
 
 struct CellResult {
@@ -37,6 +39,8 @@ struct CellResult {
     int hangs() const;
     // Hang signature -> number of runs; hangs whose stack could not be read count as "".
     std::map<std::string, int> signatures() const;
+    // "TOOL: summary" -> number of reports over all runs.
+    std::map<std::string, int> finding_counts() const;
     // The observed verdict counts: "timeout 3/3", "pass 2/3, fail 1/3".
     std::string summary() const;
 
