@@ -14,6 +14,10 @@ nlohmann::json run_to_json(const RunRecord& run) {
     if (run.time_to_verdict_ms) j["time_to_verdict_ms"] = *run.time_to_verdict_ms;
     if (is_hang(run.verdict)) j["signature"] = run.signature;
     j["started_s"] = run.started_s;
+    if (!run.rr_note.empty()) {
+        j["rr"] = {{"note", run.rr_note}};
+        if (!run.rr_trace.empty()) j["rr"]["trace"] = run.rr_trace;
+    }
     if (!run.findings.empty()) {
         nlohmann::json findings = nlohmann::json::array();
         for (const auto& f : run.findings)

@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev        # unit tests
   python3                          # the Python scenarios (real CPython)
   elfutils gdb libc6-dbg           # native stacks of hung processes, glibc frames named
+  rr                               # --rr recordings, where the CPU exposes performance counters
 )
 
 missing=()

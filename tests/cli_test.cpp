@@ -220,3 +220,40 @@ TEST(Cli, UntilHangStopsACellAtItsFirstHang) {
 
 }  // namespace
 }  // namespace hangar
+
+namespace hangar {
+namespace {
+
+// The rr plumbing, with a stand-in recorder: real rr needs performance counters that
+// this kind of machine does not have.
+TEST(Rr, KeepsTracesOfHangsOnlyAndPrintsHowToReplayThem) {
+    TempDir dir;
+    Finished f = testing::run_hangar({"run", "fixture/passes", "fixture/hangs", "--method", "fork", "--rr", "--timeout",
+                                      "0.3", "-j", "1", "--json", "r.json"},
+                                     dir.path(), {std::string("HANGAR_RR=") + FAKE_RR});
+    ASSERT_EQ(f.exit_code, 0) << f.err;
+    nlohmann::json r = read_json(dir.path() / "r.json");
+    ASSERT_EQ(r["cells"].size(), 2u);
+    const auto& pass = r["cells"][0]["runs"][0];
+    EXPECT_FALSE(pass["rr"].contains("trace"));
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(pass["evidence"]) / "rr-trace"));
+    const auto& hang = r["cells"][1]["runs"][0];
+    ASSERT_TRUE(hang["rr"].contains("trace"));
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(hang["rr"]["trace"]) / "fake-trace"));
+    EXPECT_NE(f.out.find(std::string(FAKE_RR) + " replay " + std::string(hang["rr"]["trace"])), std::string::npos)
+        << f.out;
+}
+
+TEST(Rr, SaysWhyItIsUnavailableAndRunsOnWithoutIt) {
+    TempDir dir;
+    Finished f = testing::run_hangar({"run", "fixture/passes", "--rr", "-j", "1", "--json", "r.json"}, dir.path(),
+                                     {std::string("HANGAR_RR=") + FAKE_RR, "FAKE_RR_FAIL=1"});
+    ASSERT_EQ(f.exit_code, 0) << f.err;
+    EXPECT_NE(f.out.find("rr unavailable: fake rr has no counters here (2 runs unrecorded)"), std::string::npos) << f.out;
+    nlohmann::json r = read_json(dir.path() / "r.json");
+    for (const auto& cell : r["cells"])
+        EXPECT_EQ(cell["runs"][0]["rr"]["note"], "rr unavailable: fake rr has no counters here");
+}
+
+}  // namespace
+}  // namespace hangar

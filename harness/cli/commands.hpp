@@ -42,6 +42,8 @@ struct RunOptions {
     int repeat = 0;  // 0: each manifest's own
     int jobs = 0;  // 0: the number of cores
     bool until_hang = false;
+    bool rr = false;
+    bool rr_chaos = false;
     std::string out = "hangar-out";
     std::string json;
     bool quiet = false;

@@ -51,6 +51,10 @@ void add_run_command(CLI::App& app, RunOptions& o) {
     run->add_option("-j,--jobs", o.jobs, "runs at once (default: the number of cores; races change with load)")
         ->check(CLI::Range(1, 256));
     run->add_flag("--until-hang", o.until_hang, "stop a cell at its first hang and keep that run's evidence");
+    run->add_flag("--rr", o.rr,
+                  "record every run with rr; traces of runs that hung or failed are kept, with the rr replay "
+                  "command (needs hardware performance counters; probed first, and said when missing)");
+    run->add_flag("--rr-chaos", o.rr_chaos, "as --rr, with rr's chaos mode (randomised scheduling)");
     run->add_option("--out", o.out, "output folder; each run writes OUT/<time>-<pid>/ and points OUT/latest at it")
         ->capture_default_str();
     run->add_option("--json", o.json, "also write the results JSON (schema hangar.results/1) to FILE");
@@ -90,6 +94,11 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
         return kExitUsage;
     }
     config.evidence_root = std::filesystem::absolute(*session);
+    if (o.rr || o.rr_chaos) {
+        config.recorder = probe_recorder(config.evidence_root / ".rr-probe", o.rr_chaos);
+        if (!config.recorder->available)
+            complain("rr unavailable: " + config.recorder->reason + "; every run goes on unrecorded");
+    }
     Interrupt& interrupt = Interrupt::on_signals();
     config.interrupt = &interrupt;
 
@@ -112,6 +121,16 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
     }
     writer.write(!interrupt.requested());
     std::fputs(reports::render_table(*results).c_str(), stdout);
+    if (config.recorder) {
+        int unrecorded = 0;
+        for (const auto& c : *results)
+            for (const auto& r : c.runs) {
+                if (!r.rr_trace.empty()) std::printf("replay %s run: %s\n", c.cell.scenario_id().c_str(), r.rr_note.c_str());
+                unrecorded += !config.recorder->available;
+            }
+        if (!config.recorder->available)
+            std::printf("rr unavailable: %s (%d runs unrecorded)\n", config.recorder->reason.c_str(), unrecorded);
+    }
     std::printf("results: %s\n", (*session / "results.json").c_str());
     std::fflush(stdout);
 

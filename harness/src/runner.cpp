@@ -47,6 +47,11 @@ RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& 
     std::filesystem::remove_all(record.evidence, ec);
     std::filesystem::create_directories(record.evidence, ec);
     auto spec = command_for(cell, config, record.evidence);
+    const auto trace_dir = record.evidence / "rr-trace";
+    if (spec && config.recorder) {
+        if (config.recorder->available) spec->argv = config.recorder->wrap(spec->argv, trace_dir);
+        else record.rr_note = "rr unavailable: " + config.recorder->reason;
+    }
     auto fail_to_start = [&](const Error& e) {
         std::ofstream(record.evidence / "harness-error.txt") << e.message << "\n";
         record.verdict = Verdict::fail;
@@ -79,6 +84,18 @@ RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& 
     if (is_hang(record.verdict)) record.time_to_verdict_ms = watched->time_to_verdict.count();
     record.workflow_starts = count_occurrences(record.evidence / "stdout.txt", kWorkflowStart) +
                              count_occurrences(record.evidence / "stderr.txt", kWorkflowStart);
+    if (config.recorder && config.recorder->available) {
+        // Only what went wrong is worth its disk: a passing run's trace goes.
+        if (record.verdict == Verdict::pass) {
+            std::filesystem::remove_all(trace_dir, ec);
+            record.rr_note = "recorded; deleted because the run passed";
+        } else if (std::filesystem::exists(trace_dir)) {
+            record.rr_trace = trace_dir.string();
+            record.rr_note = config.recorder->replay_command(trace_dir);
+        } else {
+            record.rr_note = "rr wrote no trace";
+        }
+    }
     if (cell.sanitizer != "none") record.findings = parse_findings(read_head(record.evidence / "stderr.txt", 4 << 20));
     return record;
 }

@@ -28,6 +28,9 @@ struct RunRecord {
     std::string signature;
     double started_s = 0;  // when the run started, seconds since the harness run began
     std::vector<Finding> findings;  // sanitizer reports in its stderr
+    // --rr: the kept trace (hangs and failures) or why there is none.
+    std::string rr_trace;
+    std::string rr_note;
 };
 
 struct CellResult {

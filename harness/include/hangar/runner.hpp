@@ -3,11 +3,13 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <filesystem>
 #include <vector>
 
 #include "hangar/evidence.hpp"
 #include "hangar/interrupt.hpp"
+#include "hangar/recorder.hpp"
 #include "hangar/process.hpp"
 #include "hangar/results.hpp"
 #include "hangar/stall.hpp"
@@ -26,6 +28,7 @@ struct RunnerConfig {
     StallOptions stall;
     bool capture_evidence = true;  // on every hang, before the tree is killed
     EvidenceOptions evidence;
+    std::optional<Recorder> recorder;  // --rr: the probe's result, available or not
 };
 
 // Told about progress; calls come from worker threads but never two at once.
