@@ -10,6 +10,7 @@ packages=(
   libtomlplusplus-dev              # scenario manifests
   libgtest-dev libgmock-dev        # unit tests
   python3                          # the Python scenarios (real CPython)
+  bc                               # arithmetic in the benchmark scripts
   elfutils gdb libc6-dbg           # native stacks of hung processes, glibc frames named
   rr                               # --rr recordings, where the CPU exposes performance counters
 )

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -16,15 +17,19 @@ namespace {
 constexpr std::string_view kWorkflowStart = "HANGAR-WORKFLOW-START";
 
 int count_occurrences(const std::filesystem::path& file, std::string_view needle) {
+    std::error_code ec;
+    if (std::filesystem::file_size(file, ec) == 0 || ec) return 0;  // most runs print nothing
     std::ifstream in(file, std::ios::binary);
-    std::string carry, chunk(1 << 16, '\0');
+    constexpr size_t kChunk = 1 << 16;
+    std::unique_ptr<char[]> chunk(new char[kChunk]);  // not zeroed: read() fills it
+    std::string text;
     int count = 0;
-    while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
-        std::string text = carry + chunk.substr(0, static_cast<size_t>(in.gcount()));
+    while (in.read(chunk.get(), kChunk) || in.gcount() > 0) {
+        text.append(chunk.get(), static_cast<size_t>(in.gcount()));
         for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + needle.size()))
             ++count;
         // Keep a tail shorter than the needle, so a match split across chunks is seen once.
-        carry = text.size() >= needle.size() ? text.substr(text.size() - needle.size() + 1) : text;
+        text.erase(0, text.size() >= needle.size() ? text.size() - needle.size() + 1 : 0);
     }
     return count;
 }
@@ -44,8 +49,7 @@ RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& 
     record.started_s = started_s;
     record.evidence = evidence_dir(cell, run, config);
     std::error_code ec;
-    std::filesystem::remove_all(record.evidence, ec);
-    std::filesystem::create_directories(record.evidence, ec);
+    std::filesystem::create_directories(record.evidence, ec);  // each session's folders are new
     auto spec = command_for(cell, config, record.evidence);
     const auto trace_dir = record.evidence / "rr-trace";
     if (spec && config.recorder) {
@@ -169,28 +173,25 @@ Result<std::vector<CellResult>> run_cells(const std::vector<Cell>& cells, const 
             for (int r = 1; r <= cells[c].repeat; ++r) tasks.push_back({c, r});
 
     std::vector<CellResult> results(cells.size());
+    // The runs finished so far, in the order they finished: what observers see while a
+    // cell is under way, kept up to date instead of rebuilt (a cell may have 1000s of runs).
+    std::vector<CellResult> so_far(cells.size());
     std::vector<int> runs_done(cells.size(), 0);  // finished or skipped
     std::vector<bool> finished(cells.size(), false), stopped(cells.size(), false);
     const auto epoch = std::chrono::steady_clock::now();
     for (size_t c = 0; c < cells.size(); ++c) {
         results[c].cell = cells[c];
         results[c].runs.resize(static_cast<size_t>(cells[c].repeat));
+        so_far[c].cell = cells[c];
     }
 
     std::atomic<size_t> next{0};
     std::atomic<bool> stop{false};
     std::mutex mutex;  // guards results, runs_done, finished, stopped and observer calls
-    // The cell with only the runs that ran (skipped ones leave empty records).
-    auto runs_so_far = [&](size_t c) {
-        CellResult so_far = results[c];
-        so_far.runs.clear();
-        for (const auto& r : results[c].runs)
-            if (!r.evidence.empty()) so_far.runs.push_back(r);
-        judge_cell(so_far);
-        return so_far;
-    };
     auto finish = [&](size_t c) {
-        results[c] = runs_so_far(c);
+        // In run order, without the records of runs --until-hang skipped.
+        std::erase_if(results[c].runs, [](const RunRecord& r) { return r.evidence.empty(); });
+        judge_cell(results[c]);
         finished[c] = true;
         observer.cell_finished(results[c]);
     };
@@ -222,7 +223,9 @@ Result<std::vector<CellResult>> run_cells(const std::vector<Cell>& cells, const 
             if (config.until_hang && is_hang(record.verdict)) stopped[t.cell] = true;
             // Judged on the runs so far, so a progress line or a report written now is
             // honest about a cell still under way.
-            observer.run_finished(runs_so_far(t.cell), record);
+            so_far[t.cell].runs.push_back(record);
+            judge_cell(so_far[t.cell]);
+            observer.run_finished(so_far[t.cell], record);
             if (runs_done[t.cell] == cells[t.cell].repeat) finish(t.cell);
         }
     };

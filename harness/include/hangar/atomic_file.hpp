@@ -9,8 +9,8 @@
 
 namespace hangar {
 
-// Writes `content` to a temporary file beside `path`, flushes it to disk and renames it
-// over `path`.
+// Writes `content` to a temporary file beside `path` and renames it over `path`: atomic
+// for readers and against the process dying, not against the machine losing power.
 Status write_file_atomically(const std::filesystem::path& path, std::string_view content);
 
 // Checks that files can be created in `dir` (creating the folder if needed), without
