@@ -43,6 +43,7 @@ nlohmann::json cell_to_json(const CellResult& cell) {
         {"variant", v.name},
         {"language", v.language == Language::python ? "python" : "native"},
         {"method", to_string(cell.cell.method)},
+        {"order", cell.cell.order},
         {"sanitizer", cell.cell.sanitizer},
         {"expect", cell.cell.expect().text},
         {"counts", counts},

@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev        # unit tests
   python3                          # the Python scenarios (real CPython)
   bc                               # arithmetic in the benchmark scripts
+  libxml2-utils                    # xmllint: junit.xml validated against reports/junit.xsd in the tests
   elfutils gdb libc6-dbg           # native stacks of hung processes, glibc frames named
   rr                               # --rr recordings, where the CPU exposes performance counters
 )

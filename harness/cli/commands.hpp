@@ -46,10 +46,20 @@ struct RunOptions {
     bool rr_chaos = false;
     std::string out = "hangar-out";
     std::string json;
+    std::string history;  // append this run's cell summaries here; trend view in report.html
+    std::string shard;    // "K/N": every N-th cell of the matrix, from the K-th
     bool quiet = false;
 };
 void add_run_command(CLI::App& app, RunOptions& options);
 int run_run(const GlobalOptions& global, const RunOptions& options, const std::string& command_line);
+
+struct ReportOptions {
+    std::vector<std::string> inputs;
+    std::string out;
+    std::string history;
+};
+void add_report_command(CLI::App& app, ReportOptions& options);
+int run_report(const ReportOptions& options, const std::string& command_line);
 
 struct ExecOptions {
     std::vector<std::string> command;

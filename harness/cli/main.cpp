@@ -12,10 +12,13 @@ namespace {
 const char* kFooter = R"(
 Examples:
   hangar list                                   what can run, and what each is expected to do
-  hangar run                                    the full comparison, report in hangar-out/latest/
+  hangar run                                    the full comparison; reports in hangar-out/latest/
+                                                (results.json, junit.xml, summary.md, report.html)
   hangar run logging-lock --method fork,spawn   one family under two start methods
   hangar run nss-lock/nss-module --repeat 3 --json r.json
   hangar exec --timeout 60 -- python3 my_workflow.py   supervise any command the same way
+  hangar run --shard 1/4 --json s1.json                 a quarter of the matrix (for CI machines)
+  hangar report s1.json s2.json s3.json s4.json --out merged   merge shards, write every report
 
 Exit status: 0 every cell met its expectation, 1 some cell missed, 2 bad usage or input,
 130/143 interrupted (results of finished runs are kept).
@@ -29,9 +32,9 @@ std::string unknown_command(int argc, char** argv) {
             ++i;  // the global options all take a value
             continue;
         }
-        if (!arg.empty() && arg[0] != '-') return "unknown command '" + arg + "'; commands: list, run, exec";
+        if (!arg.empty() && arg[0] != '-') return "unknown command '" + arg + "'; commands: list, run, exec, report";
     }
-    return "no command given; commands: list, run, exec";
+    return "no command given; commands: list, run, exec, report";
 }
 
 }  // namespace
@@ -64,6 +67,8 @@ int main(int argc, char** argv) {
     add_run_command(app, run_options);
     ExecOptions exec_options;
     add_exec_command(app, exec_options);
+    ReportOptions report_options;
+    add_report_command(app, report_options);
 
     try {
         app.parse(argc, argv);
@@ -84,5 +89,6 @@ int main(int argc, char** argv) {
     for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
     if (app.got_subcommand("list")) return run_list(global, list_options);
     if (app.got_subcommand("exec")) return run_exec(global, exec_options, command_line);
+    if (app.got_subcommand("report")) return run_report(report_options, command_line);
     return run_run(global, run_options, command_line);
 }

@@ -58,6 +58,8 @@ void add_run_command(CLI::App& app, RunOptions& o) {
     run->add_option("--out", o.out, "output folder; each run writes OUT/<time>-<pid>/ and points OUT/latest at it")
         ->capture_default_str();
     run->add_option("--json", o.json, "also write the results JSON (schema hangar.results/1) to FILE");
+    run->add_option("--shard", o.shard, "K/N: run every N-th cell of the matrix, from the K-th (merge with hangar report)");
+    run->add_option("--history", o.history, "append this run's cell summaries to FILE; report.html then shows trends");
     run->add_flag("-q,--quiet", o.quiet, "no progress lines");
 }
 
@@ -72,6 +74,28 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
     if (!cells) {
         complain(cells.error().message);
         return kExitUsage;
+    }
+
+    if (!o.shard.empty()) {
+        auto shard = parse_shard(o.shard);
+        if (!shard) {
+            complain(shard.error().message);
+            return kExitUsage;
+        }
+        std::vector<Cell> mine;
+        for (const auto& c : *cells)
+            if (c.order % shard->second == shard->first - 1) mine.push_back(c);
+        if (mine.empty()) {
+            complain("shard " + o.shard + " has no cells: the matrix has only " + std::to_string(cells->size()));
+            return kExitUsage;
+        }
+        *cells = std::move(mine);
+    }
+    if (!o.history.empty()) {
+        if (auto s = check_json_target(o.history); !s) {
+            complain("--history: " + s.error().message);
+            return kExitUsage;
+        }
     }
 
     RunnerConfig config;
@@ -120,6 +144,9 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
         return kExitUsage;
     }
     writer.write(!interrupt.requested());
+    context.complete = !interrupt.requested();
+    const bool reports_written = finish_reports(*session, *results, context, o.history).ok();
+    if (!reports_written) complain("could not write every report into " + session->string());
     std::fputs(reports::render_table(*results).c_str(), stdout);
     if (config.recorder) {
         int unrecorded = 0;
@@ -138,7 +165,7 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
         complain("interrupted: kept the " + std::to_string(results->size()) + " cells that finished");
         return 128 + interrupt.signal_number();
     }
-    if (!catalog.errors.empty() || writer.failed()) return kExitUsage;
+    if (!catalog.errors.empty() || writer.failed() || !reports_written) return kExitUsage;
     // Undecided cells are not met: the run could not show what the manifest claims.
     bool all_met = std::all_of(results->begin(), results->end(),
                                [](const CellResult& c) { return c.judgement.met || !c.cell.applicable(); });

@@ -6,11 +6,13 @@
 #include <gnu/libc-version.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <thread>
 
 #include "commands.hpp"
 #include "hangar/atomic_file.hpp"
+#include "report_set.hpp"
 
 namespace hangar::cli {
 
@@ -91,6 +93,26 @@ Result<std::filesystem::path> make_session_dir(const std::filesystem::path& out)
     std::filesystem::create_directory_symlink(stamp, tmp, ec);
     if (!ec) std::filesystem::rename(tmp, out / "latest", ec);
     return session;
+}
+
+Result<std::pair<int, int>> parse_shard(const std::string& text) {
+    int k = 0, n = 0;
+    char tail = 0;
+    if (std::sscanf(text.c_str(), "%d/%d%c", &k, &n, &tail) != 2 || n < 1 || k < 1 || k > n)
+        return error("--shard " + text + ": expected K/N with 1 <= K <= N, e.g. --shard 2/4");
+    return std::pair{k, n};
+}
+
+Status finish_reports(const std::filesystem::path& dir, const std::vector<CellResult>& cells,
+                      const reports::RunContext& context, const std::string& history) {
+    std::vector<reports::HistoryEntry> entries;
+    if (!history.empty()) {
+        if (auto s = reports::append_history(history, cells, context); !s) return s;
+        auto read = reports::read_history(history);
+        if (!read) return read.error();
+        entries = std::move(*read);
+    }
+    return reports::write_reports(dir, cells, context, entries);
 }
 
 }  // namespace hangar::cli

@@ -42,4 +42,11 @@ Status check_json_target(const std::string& json);
 // overwrites the evidence of an earlier one.
 Result<std::filesystem::path> make_session_dir(const std::filesystem::path& out);
 
+// "K/N" with 1 <= K <= N.
+Result<std::pair<int, int>> parse_shard(const std::string& text);
+
+// After a run: appends to the history (if any), then writes every report into `dir`.
+Status finish_reports(const std::filesystem::path& dir, const std::vector<CellResult>& cells,
+                      const reports::RunContext& context, const std::string& history);
+
 }  // namespace hangar::cli

@@ -70,4 +70,28 @@ void judge_cell(CellResult& cell) {
     cell.judgement = judge(cell.cell.expect(), facts);
 }
 
+Miss classify_miss(const CellResult& cell) {
+    if (!cell.cell.applicable() || cell.judgement.met || cell.judgement.undecided) return Miss::none;
+    const Expectation& e = cell.cell.expect();
+    const bool expects_hang = e.outcome == Expectation::Outcome::hang || e.outcome == Expectation::Outcome::hang_rate;
+    if (e.outcome == Expectation::Outcome::pass && cell.hangs() > 0) return Miss::regression;
+    if (expects_hang && cell.hangs() < static_cast<int>(cell.runs.size())) {
+        // Fewer hangs, and what ran instead passed: the hang no longer reproduces.
+        bool others_passed = true;
+        for (const auto& r : cell.runs) others_passed &= is_hang(r.verdict) || r.verdict == Verdict::pass;
+        if (others_passed) return Miss::no_longer_reproduces;
+    }
+    return Miss::other;
+}
+
+std::string_view to_string(Miss m) {
+    switch (m) {
+        case Miss::none: return "none";
+        case Miss::regression: return "regression";
+        case Miss::no_longer_reproduces: return "no longer reproduces";
+        case Miss::other: return "missed";
+    }
+    return "?";
+}
+
 }  // namespace hangar

@@ -57,4 +57,14 @@ struct CellResult {
 // Re-judges `cell` against its expectation from its runs.
 void judge_cell(CellResult& cell);
 
+// What a missed cell means for someone watching a matrix over time.
+enum class Miss {
+    none,                  // met, undecided or not applicable
+    regression,            // expected to pass, and hung
+    no_longer_reproduces,  // expected to hang, and hung less (fixed upstream, or a changed race)
+    other,                 // any other miss (an unexpected failure or crash, wrong starts...)
+};
+Miss classify_miss(const CellResult& cell);
+std::string_view to_string(Miss m);
+
 }  // namespace hangar

@@ -1,0 +1,107 @@
+#include "junit.hpp"
+
+#include <cstdio>
+#include <map>
+
+#include "history.hpp"
+
+namespace hangar::reports {
+
+std::string escape_markup(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&#39;"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') continue;
+                out += c;
+        }
+    }
+    return out;
+}
+
+namespace {
+
+std::string seconds(double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", s);
+    return buf;
+}
+
+std::string testcase(const CellResult& c) {
+    const std::string classname = c.cell.family->name + "." + c.cell.variant->name;
+    std::string name(to_string(c.cell.method));
+    if (c.cell.sanitizer != "none") name += ":" + c.cell.sanitizer;
+    double time = 0;
+    for (const auto& r : c.runs) time += r.seconds;
+    std::string out = "    <testcase classname=\"" + escape_markup(classname) + "\" name=\"" + escape_markup(name) +
+                      "\" time=\"" + seconds(time) + "\">\n";
+    if (!c.cell.applicable()) {
+        out += "      <skipped message=\"" + escape_markup(c.cell.not_applicable_reason()) + "\"/>\n";
+    } else if (c.judgement.undecided) {
+        out += "      <failure type=\"undecided\" message=\"" + escape_markup(c.judgement.why) + "\"/>\n";
+    } else if (!c.judgement.met) {
+        out += "      <failure type=\"" + escape_markup(std::string(to_string(classify_miss(c)))) + "\" message=\"" +
+               escape_markup(c.judgement.why) + "\"/>\n";
+    }
+    std::string text = "expect: " + c.cell.expect().text + "\nobserved: " + c.summary() + "\n";
+    for (auto [sig, n] : c.signatures()) text += "signature: " + (sig.empty() ? "(no stack)" : sig) + " x" + std::to_string(n) + "\n";
+    for (auto [what, n] : c.finding_counts()) text += "sanitizer: " + what + " x" + std::to_string(n) + "\n";
+    if (auto note = c.cell.variant->sanitizer_note(c.cell.sanitizer); !note.empty()) text += "note: " + note + "\n";
+    for (const auto& r : c.runs)
+        if (r.verdict != Verdict::pass) text += std::string(to_string(r.verdict)) + ": " + r.evidence.string() + "\n";
+    out += "      <system-out>" + escape_markup(text) + "</system-out>\n";
+    return out + "    </testcase>\n";
+}
+
+}  // namespace
+
+std::string render_junit(const std::vector<CellResult>& cells, const RunContext& context) {
+    std::map<std::string, std::vector<const CellResult*>> suites;  // family -> cells, in order
+    std::vector<std::string> order;
+    for (const auto& c : cells) {
+        if (!suites.count(c.cell.family->name)) order.push_back(c.cell.family->name);
+        suites[c.cell.family->name].push_back(&c);
+    }
+    struct Counts {
+        int tests = 0, failures = 0, skipped = 0;
+        double time = 0;
+    };
+    auto count = [](const std::vector<const CellResult*>& list) {
+        Counts k;
+        for (const auto* c : list) {
+            ++k.tests;
+            k.skipped += !c->cell.applicable();
+            k.failures += c->cell.applicable() && !c->judgement.met;
+            for (const auto& r : c->runs) k.time += r.seconds;
+        }
+        return k;
+    };
+    std::vector<const CellResult*> all;
+    for (const auto& c : cells) all.push_back(&c);
+    Counts total = count(all);
+    // JUnit's timestamp is an ISO 8601 date-time without a zone; ours are UTC.
+    std::string timestamp = context.started_at;
+    if (!timestamp.empty() && timestamp.back() == 'Z') timestamp.pop_back();
+    std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    out += "<testsuites name=\"hangar\" tests=\"" + std::to_string(total.tests) + "\" failures=\"" +
+           std::to_string(total.failures) + "\" disabled=\"" + std::to_string(total.skipped) + "\" errors=\"0\" time=\"" +
+           seconds(total.time) + "\">\n";
+    for (const auto& family : order) {
+        Counts k = count(suites[family]);
+        out += "  <testsuite name=\"" + escape_markup(family) + "\" tests=\"" + std::to_string(k.tests) +
+               "\" failures=\"" + std::to_string(k.failures) + "\" errors=\"0\" skipped=\"" +
+               std::to_string(k.skipped) + "\" time=\"" + seconds(k.time) + "\" timestamp=\"" +
+               escape_markup(timestamp) + "\">\n";
+        for (const auto* c : suites[family]) out += testcase(*c);
+        out += "  </testsuite>\n";
+    }
+    return out + "</testsuites>\n";
+}
+
+}  // namespace hangar::reports
