@@ -1,5 +1,7 @@
 #include "results_json.hpp"
 
+#include <map>
+
 namespace hangar::reports {
 
 nlohmann::json run_to_json(const RunRecord& run) {
@@ -55,6 +57,7 @@ nlohmann::json cell_to_json(const CellResult& cell) {
         {"sanitizer_findings", cell.finding_counts()},
         {"met", cell.judgement.met},
         {"undecided", cell.judgement.undecided},
+        {"miss", cell.judgement.met ? "" : std::string(to_string(classify_miss(cell)))},
         {"why", cell.judgement.why},
         {"hang_rate", cell.hang_rate()},
         {"hang_rate_ci95", {ci.low, ci.high}},
@@ -76,16 +79,21 @@ nlohmann::json results_to_json(const std::vector<CellResult>& cells, const RunCo
     out["cells"] = nlohmann::json::array();
     for (const auto& c : cells) out["cells"].push_back(cell_to_json(c));
     int met = 0, undecided = 0, not_applicable = 0;
+    std::map<Miss, int> misses;
     for (const auto& c : cells) {
         met += c.judgement.met;
         undecided += c.judgement.undecided;
         not_applicable += !c.cell.applicable();
+        ++misses[classify_miss(c)];
     }
     out["totals"] = {{"cells", cells.size()},
                      {"met", met},
                      {"missed", static_cast<int>(cells.size()) - met - undecided - not_applicable},
                      {"undecided", undecided},
-                     {"not_applicable", not_applicable}};
+                     {"not_applicable", not_applicable},
+                     {"regressions", misses[Miss::regression]},
+                     {"no_longer_reproduces", misses[Miss::no_longer_reproduces]},
+                     {"other_misses", misses[Miss::other]}};
     return out;
 }
 

@@ -40,6 +40,7 @@ struct RunOptions {
     std::vector<std::string> sanitizers;
     double timeout = 10;
     int repeat = 0;  // 0: each manifest's own
+    int stochastic_repeat = 0;  // runs per cell for hang-rate expectations (0: as --repeat)
     int jobs = 0;  // 0: the number of cores
     bool until_hang = false;
     bool rr = false;
@@ -56,7 +57,8 @@ int run_run(const GlobalOptions& global, const RunOptions& options, const std::s
 struct ReportOptions {
     std::vector<std::string> inputs;
     std::string out;
-    std::string history;
+    std::string history;         // read for the trend view
+    bool append_history = false;  // first append the merged cells to it (a nightly merge)
 };
 void add_report_command(CLI::App& app, ReportOptions& options);
 int run_report(const ReportOptions& options, const std::string& command_line);

@@ -18,8 +18,9 @@ void add_report_command(CLI::App& app, ReportOptions& o) {
         ->required()
         ->check(CLI::ExistingFile);
     report->add_option("--out", o.out, "folder for results.json, junit.xml, summary.md and report.html")->required();
-    report->add_option("--history", o.history, "a history file (hangar run --history) for the trend view")
-        ->check(CLI::ExistingFile);
+    report->add_option("--history", o.history, "a history file (hangar run --history) for the trend view");
+    report->add_flag("--append-history", o.append_history,
+                     "append the merged cells to the --history file first (once per nightly merge)");
 }
 
 int run_report(const ReportOptions& o, const std::string& command_line) {
@@ -31,6 +32,22 @@ int run_report(const ReportOptions& o, const std::string& command_line) {
             return kExitUsage;
         }
         parts.push_back(std::move(*part));
+    }
+    if (o.append_history && o.history.empty()) {
+        complain("--append-history needs --history FILE");
+        return kExitUsage;
+    }
+    if (!o.history.empty() && !o.append_history && !std::filesystem::exists(o.history)) {
+        complain("--history " + o.history + " does not exist (add --append-history to start one)");
+        return kExitUsage;
+    }
+    reports::LoadedResults merged = reports::merge_results(std::move(parts));
+    if (o.inputs.size() > 1) merged.context.command = command_line + " (from: " + merged.context.command + ")";
+    if (o.append_history) {
+        if (auto s = reports::append_history(o.history, merged.cells, merged.context); !s) {
+            complain(s.error().message);
+            return kExitUsage;
+        }
     }
     std::vector<reports::HistoryEntry> history;
     if (!o.history.empty()) {
@@ -45,8 +62,6 @@ int run_report(const ReportOptions& o, const std::string& command_line) {
         complain(s.error().message);
         return kExitUsage;
     }
-    reports::LoadedResults merged = reports::merge_results(std::move(parts));
-    if (o.inputs.size() > 1) merged.context.command = command_line + " (from: " + merged.context.command + ")";
     if (auto s = reports::write_reports(o.out, merged.cells, merged.context, history); !s) {
         complain(s.error().message);
         return kExitUsage;

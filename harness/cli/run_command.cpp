@@ -48,6 +48,9 @@ void add_run_command(CLI::App& app, RunOptions& o) {
         ->check(CLI::PositiveNumber);
     run->add_option("--repeat", o.repeat, "runs per cell (default: the manifest's, 1 unless it says more)")
         ->check(CLI::Range(1, 100000));
+    run->add_option("--stochastic-repeat", o.stochastic_repeat,
+                    "runs per cell for cells judged on a hang rate (overrides --repeat for those)")
+        ->check(CLI::Range(1, 100000));
     run->add_option("-j,--jobs", o.jobs, "runs at once (default: the number of cores; races change with load)")
         ->check(CLI::Range(1, 256));
     run->add_flag("--until-hang", o.until_hang, "stop a cell at its first hang and keep that run's evidence");
@@ -76,6 +79,9 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
         return kExitUsage;
     }
 
+    if (o.stochastic_repeat > 0)
+        for (auto& c : *cells)
+            if (c.expect().stochastic()) c.repeat = o.stochastic_repeat;
     if (!o.shard.empty()) {
         auto shard = parse_shard(o.shard);
         if (!shard) {

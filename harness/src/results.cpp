@@ -86,7 +86,7 @@ Miss classify_miss(const CellResult& cell) {
 
 std::string_view to_string(Miss m) {
     switch (m) {
-        case Miss::none: return "none";
+        case Miss::none: return "";
         case Miss::regression: return "regression";
         case Miss::no_longer_reproduces: return "no longer reproduces";
         case Miss::other: return "missed";
