@@ -37,27 +37,16 @@ int run_exec(const GlobalOptions&, const ExecOptions& o, const std::string& comm
 
     RunnerConfig config;
     config.limit = std::chrono::milliseconds(static_cast<long>(o.timeout * 1000));
-    if (auto s = check_runnable({cell}, config); !s) {
-        complain(s.error().message);
-        return kExitUsage;
-    }
-    if (auto s = check_json_target(o.json); !s) {
-        complain(s.error().message);
-        return kExitUsage;
-    }
-    auto session = make_session_dir(o.out);
+    auto session = open_session({cell}, config, o.out, o.json);
     if (!session) {
         complain(session.error().message);
         return kExitUsage;
     }
-    config.evidence_root = std::filesystem::absolute(*session);
     Interrupt& interrupt = Interrupt::on_signals();
     config.interrupt = &interrupt;
 
-    std::vector<std::filesystem::path> targets{*session / "results.json"};
-    if (!o.json.empty()) targets.emplace_back(o.json);
-    ResultsWriter writer(targets, reports::RunContext{utc_now("%Y-%m-%dT%H:%M:%SZ"), command_line,
-                                                      environment(""), false});
+    ResultsWriter writer(results_targets(*session, o.json),
+                         reports::RunContext{utc_now("%Y-%m-%dT%H:%M:%SZ"), command_line, environment(""), false});
     auto results = run_cells({cell}, config, writer);
     writer.write(!interrupt.requested());
     if (!results) {

@@ -110,20 +110,11 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
     config.limit = std::chrono::milliseconds(static_cast<long>(o.timeout * 1000));
     config.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     config.until_hang = o.until_hang;
-    if (auto s = check_runnable(*cells, config); !s) {
-        complain(s.error().message);
-        return kExitUsage;
-    }
-    if (auto s = check_json_target(o.json); !s) {
-        complain(s.error().message);
-        return kExitUsage;
-    }
-    auto session = make_session_dir(o.out);
+    auto session = open_session(*cells, config, o.out, o.json);
     if (!session) {
         complain(session.error().message);
         return kExitUsage;
     }
-    config.evidence_root = std::filesystem::absolute(*session);
     if (o.rr || o.rr_chaos) {
         config.recorder = probe_recorder(config.evidence_root / ".rr-probe", o.rr_chaos);
         if (!config.recorder->available)
@@ -132,10 +123,8 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
     Interrupt& interrupt = Interrupt::on_signals();
     config.interrupt = &interrupt;
 
-    std::vector<std::filesystem::path> targets{*session / "results.json"};
-    if (!o.json.empty()) targets.emplace_back(o.json);
     reports::RunContext context{utc_now("%Y-%m-%dT%H:%M:%SZ"), command_line, environment(config.python), false};
-    ResultsWriter writer(targets, context);
+    ResultsWriter writer(results_targets(*session, o.json), context);
     int total_runs = 0;
     for (const auto& c : *cells) total_runs += c.repeat;
     Progress progress(static_cast<int>(cells->size()), total_runs, isatty(STDERR_FILENO) != 0);

@@ -95,6 +95,22 @@ Result<std::filesystem::path> make_session_dir(const std::filesystem::path& out)
     return session;
 }
 
+Result<std::filesystem::path> open_session(const std::vector<Cell>& cells, RunnerConfig& config,
+                                           const std::string& out, const std::string& json) {
+    if (auto s = check_runnable(cells, config); !s) return s.error();
+    if (auto s = check_json_target(json); !s) return s.error();
+    auto session = make_session_dir(out);
+    if (!session) return session.error();
+    config.evidence_root = std::filesystem::absolute(*session);
+    return session;
+}
+
+std::vector<std::filesystem::path> results_targets(const std::filesystem::path& session, const std::string& json) {
+    std::vector<std::filesystem::path> targets{session / "results.json"};
+    if (!json.empty()) targets.emplace_back(json);
+    return targets;
+}
+
 Result<std::pair<int, int>> parse_shard(const std::string& text) {
     int k = 0, n = 0;
     char tail = 0;

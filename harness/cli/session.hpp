@@ -42,6 +42,15 @@ Status check_json_target(const std::string& json);
 // overwrites the evidence of an earlier one.
 Result<std::filesystem::path> make_session_dir(const std::filesystem::path& out);
 
+// What `run` and `exec` do before anything runs: check every cell can start and the
+// --json file can be written, then make the session folder and point `config` at it.
+// Nothing is written when a check fails.
+Result<std::filesystem::path> open_session(const std::vector<Cell>& cells, RunnerConfig& config,
+                                           const std::string& out, const std::string& json);
+
+// Where results.json goes: the session folder, and the --json file if one was given.
+std::vector<std::filesystem::path> results_targets(const std::filesystem::path& session, const std::string& json);
+
 // "K/N" with 1 <= K <= N.
 Result<std::pair<int, int>> parse_shard(const std::string& text);
 
