@@ -7,17 +7,13 @@
 // round trip made under a static lock that fork() does not reset. If a resolver thread holds
 // it at the fork, the child's getaddrinfo waits forever on its copy. Stochastic: one run
 // starts one child, so one run gives one verdict.
+#include "contention.hpp"
 #include "start_method.hpp"
 
 #include <netdb.h>
 #include <sys/socket.h>
 
-#include <array>
-#include <atomic>
-#include <chrono>
 #include <cstdio>
-#include <random>
-#include <thread>
 
 namespace {
 
@@ -50,34 +46,9 @@ int child() {
 int main(int argc, char** argv) {
     scenario::StartMethod start(argc, argv);
     if (start.is_child()) return child();
-
-    using Clock = std::chrono::steady_clock;
-    std::atomic<Clock::rep> stop_at = Clock::time_point::max().time_since_epoch().count();
-    std::array<std::atomic<bool>, kResolverThreads> resolved_once{};
-    std::array<std::thread, kResolverThreads> resolvers;
-    for (int i = 0; i < kResolverThreads; ++i) {
-        resolvers[i] = std::thread([&stop_at, &once = resolved_once[i]] {
-            while (Clock::now().time_since_epoch().count() < stop_at.load()) {
-                bool ok = resolve();
-                if (!once.exchange(true)) once.notify_one();
-                if (!ok) return;  // the child's own resolution will fail the run
-            }
-        });
-    }
-    for (auto& once : resolved_once) once.wait(false);  // every thread is inside its loop
-    // A random delay, so that the fork lands at a different point of the threads' loops from
-    // run to run; the lock is held for a large share of each resolution.
-    std::random_device seed;
-    std::uniform_int_distribution<int> delay_us(10'000, 100'000);
-    std::this_thread::sleep_for(std::chrono::microseconds(delay_us(seed)));
-
-    // The threads stop by themselves 100 ms after this point, far longer than starting the
-    // child takes: they resolve through the fork, then leave a parent with a hung child idle
-    // in its untimed waitpid, as the harness's stall detection expects.
-    stop_at = (Clock::now() + std::chrono::milliseconds(100)).time_since_epoch().count();
-    scenario::mark("starting the child while 2 threads resolve localhost");
-    int status = start.run_child(child);
-    for (auto& t : resolvers) t.join();
+    // Each resolution holds __check_pf's lock for a large share of its time.
+    int status = scenario::start_child_amid(kResolverThreads, resolve, "resolve localhost",
+                                            [&] { return start.run_child(child); });
     std::fprintf(stderr, "child exited with %d\n", status);
     return status == 0 ? 0 : 1;
 }
