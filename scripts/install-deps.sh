@@ -9,11 +9,12 @@ packages=(
   nlohmann-json3-dev               # the results JSON
   libtomlplusplus-dev              # scenario manifests
   libgtest-dev libgmock-dev        # unit tests
+  libbenchmark-dev                 # bench/process_bench
   python3                          # the Python scenarios (real CPython)
   bc                               # arithmetic in the benchmark scripts
   libxml2-utils                    # xmllint: junit.xml validated against reports/junit.xsd in the tests
   python3-yaml                     # the nightly workflow file checked as YAML in the tests
-  chromium                         # report.html opened headless in the tests: screenshot, console
+  chromium fonts-liberation        # report.html opened headless in the tests: screenshot, console
   elfutils gdb libc6-dbg           # native stacks of hung processes, glibc frames named
   rr                               # --rr recordings, where the CPU exposes performance counters
 )
