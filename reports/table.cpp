@@ -30,6 +30,13 @@ std::string render_table(const std::vector<CellResult>& cells) {
             ++not_applicable;
             continue;
         }
+        if (c.cell.expect().starts && !c.runs.empty()) {
+            auto [lo, hi] = std::minmax_element(c.runs.begin(), c.runs.end(), [](const RunRecord& a, const RunRecord& b) {
+                return a.workflow_starts < b.workflow_starts;
+            });
+            cell += " (starts " + std::to_string(lo->workflow_starts) +
+                    (lo->workflow_starts == hi->workflow_starts ? "" : "-" + std::to_string(hi->workflow_starts)) + ")";
+        }
         if (!c.finding_counts().empty()) {
             int reports = 0;
             for (auto [what, n] : c.finding_counts()) reports += n;
