@@ -1,0 +1,51 @@
+// Evidence capture is itself supervised: a stuck stack tool is killed within the budget,
+// the capture goes on, and the run still gets its verdict.
+#include "hangar/evidence.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "hangar/watchdog.hpp"
+#include "pid_watch.hpp"
+
+namespace hangar {
+namespace {
+
+using testing::TempDir;
+
+TEST(Evidence, AStuckDebuggerIsKilledAndTheCaptureFinishes) {
+    TempDir dir;
+    CommandSpec spec;
+    spec.argv = {TREE_MAKER, "wedge"};
+    spec.environment = current_environment();
+    spec.stdout_path = dir.path() / "stdout.txt";
+    spec.stderr_path = dir.path() / "stderr.txt";
+    auto tree = ProcessTree::launch(spec);
+    ASSERT_TRUE(tree.ok());
+    StallDetector detector;
+    EvidenceOptions options;
+    options.budget = std::chrono::milliseconds(1500);
+    options.stack_tools = {STUCK_TOOL};
+    Evidence evidence;
+    WatchOptions watch_options;
+    watch_options.limit = std::chrono::seconds(30);
+    watch_options.stall = &detector;
+    watch_options.before_kill = [&](ProcessTree& t) {
+        evidence = capture_evidence(t.reaper_pid(), dir.path() / "evidence", spec.stdout_path, spec.stderr_path, options);
+    };
+    auto w = watch(*tree, watch_options);
+    ASSERT_TRUE(w.ok());
+    EXPECT_EQ(w->ending.kind, Ending::Kind::deadlocked);  // the verdict stands
+    ASSERT_FALSE(evidence.notes.empty());
+    EXPECT_NE(evidence.notes[0].find("was killed"), std::string::npos) << evidence.notes[0];
+    EXPECT_TRUE(evidence.signature.empty());
+    // What /proc says is kept even when no stack could be read.
+    std::ifstream proc(dir.path() / "evidence" / "proc.txt");
+    std::string text((std::istreambuf_iterator<char>(proc)), {});
+    EXPECT_NE(text.find("WEDGED"), std::string::npos) << text;
+    EXPECT_NE(text.find("FUTEX_WAIT"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace hangar
