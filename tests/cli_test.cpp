@@ -257,3 +257,25 @@ TEST(Rr, SaysWhyItIsUnavailableAndRunsOnWithoutIt) {
 
 }  // namespace
 }  // namespace hangar
+
+namespace hangar {
+namespace {
+
+TEST(Cli, StallDetectionAndEvidenceCanBeSwitchedOff) {
+    TempDir dir;
+    auto run = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args{"run", "fixture/pass-expected-but-hangs", "--timeout", "1", "-q", "--json", "r.json"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        testing::run_hangar(args, dir.path());
+        return read_json(dir.path() / "r.json")["cells"][0]["runs"][0];
+    };
+    auto detected = run({});
+    EXPECT_EQ(detected["verdict"], "deadlock");
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(detected["evidence"]) / "evidence" / "proc.txt"));
+    auto waited = run({"--no-stall-detection", "--no-evidence"});
+    EXPECT_EQ(waited["verdict"], "timeout");
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(waited["evidence"]) / "evidence"));
+}
+
+}  // namespace
+}  // namespace hangar

@@ -45,6 +45,8 @@ struct RunOptions {
     bool until_hang = false;
     bool rr = false;
     bool rr_chaos = false;
+    bool no_stall_detection = false;
+    bool no_evidence = false;
     std::string out = "hangar-out";
     std::string json;
     std::string history;  // append this run's cell summaries here; trend view in report.html

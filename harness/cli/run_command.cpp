@@ -58,6 +58,10 @@ void add_run_command(CLI::App& app, RunOptions& o) {
                   "record every run with rr; traces of runs that hung or failed are kept, with the rr replay "
                   "command (needs hardware performance counters; probed first, and said when missing)");
     run->add_flag("--rr-chaos", o.rr_chaos, "as --rr, with rr's chaos mode (randomised scheduling)");
+    run->add_flag("--no-stall-detection", o.no_stall_detection,
+                  "never end a run early as a deadlock: every hang waits for --timeout");
+    run->add_flag("--no-evidence", o.no_evidence,
+                  "take no stacks or /proc snapshots of hangs (where ptrace is not allowed)");
     run->add_option("--out", o.out, "output folder; each run writes OUT/<time>-<pid>/ and points OUT/latest at it")
         ->capture_default_str();
     run->add_option("--json", o.json, "also write the results JSON (schema hangar.results/1) to FILE");
@@ -110,6 +114,8 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
     config.limit = std::chrono::milliseconds(static_cast<long>(o.timeout * 1000));
     config.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     config.until_hang = o.until_hang;
+    config.detect_stalls = !o.no_stall_detection;
+    config.capture_evidence = !o.no_evidence;
     auto session = open_session(*cells, config, o.out, o.json);
     if (!session) {
         complain(session.error().message);
