@@ -14,12 +14,8 @@ namespace hangar {
 namespace {
 
 using testing::Finished;
+using testing::read_json;
 using testing::TempDir;
-
-nlohmann::json read_json(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    return nlohmann::json::parse(in);
-}
 
 int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 

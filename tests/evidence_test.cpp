@@ -16,11 +16,7 @@ using testing::TempDir;
 
 TEST(Evidence, AStuckDebuggerIsKilledAndTheCaptureFinishes) {
     TempDir dir;
-    CommandSpec spec;
-    spec.argv = {TREE_MAKER, "wedge"};
-    spec.environment = current_environment();
-    spec.stdout_path = dir.path() / "stdout.txt";
-    spec.stderr_path = dir.path() / "stderr.txt";
+    CommandSpec spec = testing::tree_maker(dir, {"wedge"});
     auto tree = ProcessTree::launch(spec);
     ASSERT_TRUE(tree.ok());
     StallDetector detector;
@@ -41,8 +37,7 @@ TEST(Evidence, AStuckDebuggerIsKilledAndTheCaptureFinishes) {
     EXPECT_NE(evidence.notes[0].find("was killed"), std::string::npos) << evidence.notes[0];
     EXPECT_TRUE(evidence.signature.empty());
     // What /proc says is kept even when no stack could be read.
-    std::ifstream proc(dir.path() / "evidence" / "proc.txt");
-    std::string text((std::istreambuf_iterator<char>(proc)), {});
+    std::string text = testing::slurp(dir.path() / "evidence" / "proc.txt");
     EXPECT_NE(text.find("WEDGED"), std::string::npos) << text;
     EXPECT_NE(text.find("FUTEX_WAIT"), std::string::npos) << text;
 }

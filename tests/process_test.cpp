@@ -16,25 +16,9 @@ namespace hangar {
 namespace {
 
 using testing::PidFifo;
+using testing::slurp;
 using testing::TempDir;
-
-std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-CommandSpec tree_maker(const TempDir& dir, std::vector<std::string> args, std::vector<std::string> extra_env = {}) {
-    CommandSpec spec;
-    spec.argv = {TREE_MAKER};
-    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-    spec.environment = current_environment();
-    spec.environment.insert(spec.environment.end(), extra_env.begin(), extra_env.end());
-    spec.stdout_path = dir.path() / "stdout.txt";
-    spec.stderr_path = dir.path() / "stderr.txt";
-    return spec;
-}
+using testing::tree_maker;
 
 int wait_status(ProcessTree& tree) {
     auto status = tree.collect();

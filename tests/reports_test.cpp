@@ -14,12 +14,8 @@
 namespace hangar {
 namespace {
 
+using testing::read_json;
 using testing::TempDir;
-
-nlohmann::json read_json(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    return nlohmann::json::parse(in);
-}
 
 // xmllint exits 0 only when the document is valid against the schema.
 int xmllint(const std::filesystem::path& xml, const std::filesystem::path& dir) {

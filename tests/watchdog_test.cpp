@@ -17,13 +17,7 @@ WatchOptions limit(std::chrono::milliseconds ms, const Interrupt* interrupt = nu
 }
 
 ProcessTree start(const TempDir& dir, std::vector<std::string> args) {
-    CommandSpec spec;
-    spec.argv = {TREE_MAKER};
-    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-    spec.environment = current_environment();
-    spec.stdout_path = dir.path() / "stdout.txt";
-    spec.stderr_path = dir.path() / "stderr.txt";
-    auto tree = ProcessTree::launch(spec);
+    auto tree = ProcessTree::launch(testing::tree_maker(dir, std::move(args)));
     EXPECT_TRUE(tree.ok());
     return std::move(tree).value();
 }
@@ -41,13 +35,7 @@ TEST(Watchdog, AnEndBeforeTheLimitIsReportedAsItIs) {
 TEST(Watchdog, ABusyLoopPastTheLimitIsATimeoutAndIsKilled) {
     TempDir dir;
     testing::PidFifo fifo;
-    CommandSpec spec;
-    spec.argv = {TREE_MAKER, "spin"};
-    spec.environment = current_environment();
-    spec.environment.push_back(fifo.env());
-    spec.stdout_path = dir.path() / "stdout.txt";
-    spec.stderr_path = dir.path() / "stderr.txt";
-    auto tree = ProcessTree::launch(spec);
+    auto tree = ProcessTree::launch(testing::tree_maker(dir, {"spin"}, {fifo.env()}));
     ASSERT_TRUE(tree.ok());
     auto pids = fifo.read_pidfds(1);
     bool called_before_kill = false;

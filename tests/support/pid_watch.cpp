@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace hangar::testing {
@@ -63,6 +65,26 @@ bool ended_within(int pidfd, int timeout_ms) {
     if (pidfd < 0) return true;  // could not be opened: already gone
     pollfd p{pidfd, POLLIN, 0};
     return poll(&p, 1, timeout_ms) == 1;
+}
+
+std::string slurp(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+nlohmann::json read_json(const std::filesystem::path& file) { return nlohmann::json::parse(slurp(file)); }
+
+CommandSpec tree_maker(const TempDir& dir, std::vector<std::string> args, std::vector<std::string> extra_env) {
+    CommandSpec spec;
+    spec.argv = {TREE_MAKER};
+    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    spec.environment = current_environment();
+    spec.environment.insert(spec.environment.end(), extra_env.begin(), extra_env.end());
+    spec.stdout_path = dir.path() / "stdout.txt";
+    spec.stderr_path = dir.path() / "stderr.txt";
+    return spec;
 }
 
 }  // namespace hangar::testing

@@ -4,8 +4,11 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "hangar/process.hpp"
 
 namespace hangar::testing {
 
@@ -40,5 +43,13 @@ public:
 private:
     std::filesystem::path path_;
 };
+
+// A whole file as text, and as JSON.
+std::string slurp(const std::filesystem::path& file);
+nlohmann::json read_json(const std::filesystem::path& file);
+
+// tree_maker ARGS..., with stdout.txt and stderr.txt in `dir` and the current environment
+// plus `extra_env`.
+CommandSpec tree_maker(const TempDir& dir, std::vector<std::string> args, std::vector<std::string> extra_env = {});
 
 }  // namespace hangar::testing
