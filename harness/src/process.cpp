@@ -105,7 +105,7 @@ int direct_child_entry(void* plan) {
 
     // The command shares the reaper's memory until it execs (a vfork): copying the page
     // tables of a copy of the harness a second time costs more than the whole exec.
-    static char stack[64 * 1024];
+    alignas(16) static char stack[64 * 1024];
     pid_t command = clone(exec_command_entry, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
                           const_cast<ChildPlan*>(&p));
     int status = 127 << 8;
@@ -193,7 +193,7 @@ Result<ProcessTree> ProcessTree::launch(const CommandSpec& spec) {
     ChildPlan plan{path.c_str(), argv.data(), envp.data(), in, out, err, status_pipe[1], lifeline[0]};
     if (!spec.contain) {
         // A vfork: the child only sets itself up and execs; its stack is this thread's.
-        static thread_local char stack[64 * 1024];
+        alignas(16) static thread_local char stack[64 * 1024];
         pid_t child = clone(direct_child_entry, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
         int fork_errno = errno;
         int pidfd = child > 0 ? static_cast<int>(syscall(SYS_pidfd_open, child, 0)) : -1;
