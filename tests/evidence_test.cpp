@@ -40,6 +40,9 @@ TEST(Evidence, AStuckDebuggerIsKilledAndTheCaptureFinishes) {
     std::string text = testing::slurp(dir.path() / "evidence" / "proc.txt");
     EXPECT_NE(text.find("WEDGED"), std::string::npos) << text;
     EXPECT_NE(text.find("FUTEX_WAIT"), std::string::npos) << text;
+    std::string summary = testing::slurp(dir.path() / "evidence" / "summary.txt");
+    EXPECT_NE(summary.find("Last lines of stderr"), std::string::npos) << summary;
+    EXPECT_NE(summary.find("WEDGED"), std::string::npos) << summary;
 }
 
 }  // namespace

@@ -131,6 +131,8 @@ Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, const st
     std::filesystem::create_directories(dir, ec);
     std::ostringstream summary;
 
+    // Before the faulthandler dumps are appended to it.
+    const std::string stderr_tail = tail_lines(stderr_file, 10);
     std::vector<ProcessState> tree = snapshot_tree(root);
     summary << "Processes and threads at the verdict (from /proc):\n";
     write_proc(tree, dir / "proc.txt", summary);
@@ -204,7 +206,7 @@ Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, const st
     for (const auto& n : evidence.notes) head << "note: " << n << "\n";
     head << "\n" << summary.str();
     head << "\nLast lines of stdout:\n" << tail_lines(stdout_file, 10);
-    head << "\nLast lines of stderr (before any faulthandler dump):\n";
+    head << "\nLast lines of stderr (before any faulthandler dump):\n" << stderr_tail;
     (void)write_file_atomically(dir / "summary.txt", head.str());
     return evidence;
 }
