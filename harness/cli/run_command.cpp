@@ -129,7 +129,7 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
     Interrupt& interrupt = Interrupt::on_signals();
     config.interrupt = &interrupt;
 
-    reports::RunContext context{utc_now("%Y-%m-%dT%H:%M:%SZ"), command_line, environment(config.python), false};
+    reports::RunContext context{utc_now("%Y-%m-%dT%H:%M:%SZ"), command_line, environment(config.python, o.sanitizers), false};
     ResultsWriter writer(results_targets(*session, o.json), context);
     int total_runs = 0;
     for (const auto& c : *cells) total_runs += c.repeat;

@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "hangar/atomic_file.hpp"
+#include "hangar/watchdog.hpp"
 #include "report_set.hpp"
 
 namespace hangar::cli {
@@ -26,17 +27,33 @@ std::string utc_now(const char* format) {
     return buf;
 }
 
-nlohmann::json environment(const std::string& python) {
+// Native scenarios are built by the same compiler as hangar.
+#if defined(__clang__)
+constexpr const char* kCompiler = "clang++ " __clang_version__;
+#else
+constexpr const char* kCompiler = "g++ " __VERSION__;
+#endif
+
+nlohmann::json environment(const std::string& python, const std::vector<std::string>& sanitizers) {
     utsname u{};
     uname(&u);
-    return {
+    nlohmann::json env = {
         {"kernel", std::string(u.sysname) + " " + u.release},
         {"machine", u.machine},
         {"glibc", gnu_get_libc_version()},
-        {"compiler", __VERSION__},
-        {"python", python},
+        {"compiler", kCompiler},
         {"cpus", std::thread::hardware_concurrency()},
+        {"sanitizers", sanitizers.empty() ? std::vector<std::string>{"none"} : sanitizers},
     };
+    if (!python.empty()) {
+        env["python"] = python;
+        auto version = run_helper({python, "--version"}, std::filesystem::temp_directory_path(),
+                                  std::chrono::seconds(10));
+        std::string v = version ? *version : "unknown (" + version.error().message + ")";
+        while (!v.empty() && v.back() == '\n') v.pop_back();
+        env["python_version"] = v;
+    }
+    return env;
 }
 
 ResultsWriter::ResultsWriter(std::vector<std::filesystem::path> targets, reports::RunContext context)

@@ -13,8 +13,9 @@ namespace hangar::cli {
 
 std::string utc_now(const char* strftime_format);
 
-// Kernel, glibc, compiler, CPUs, and the interpreter hangar runs Python scenarios with.
-nlohmann::json environment(const std::string& python);
+// Kernel, glibc, compiler, CPUs, the sanitizers asked for, and the interpreter hangar runs
+// Python scenarios with (path and version).
+nlohmann::json environment(const std::string& python, const std::vector<std::string>& sanitizers = {});
 
 // Keeps results.json (and --json) current: rewritten whole, atomically, after every
 // finished cell; each run's own run.json is written as soon as the run ends.

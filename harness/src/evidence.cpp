@@ -38,32 +38,6 @@ std::chrono::milliseconds left(Clock::time_point deadline) {
                     std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
 }
 
-// Runs a debugger under its own watchdog; a stuck one is killed and the capture goes on.
-Result<std::string> run_tool(const std::vector<std::string>& argv, const std::filesystem::path& dir,
-                             std::chrono::milliseconds limit) {
-    if (limit.count() <= 0) return error("no time left in the evidence budget");
-    CommandSpec spec;
-    spec.argv = argv;
-    spec.environment = current_environment();
-    spec.stdout_path = dir / ".tool.out";
-    spec.stderr_path = dir / ".tool.err";
-    spec.contain = false;  // it must see the harness's PIDs to attach
-    auto tree = ProcessTree::launch(spec);
-    if (!tree) return tree.error();
-    WatchOptions options;
-    options.limit = limit;
-    auto watched = watch(*tree, options);
-    std::string out = read_file(spec.stdout_path);
-    std::error_code ec;
-    std::filesystem::remove(spec.stdout_path, ec);
-    std::filesystem::remove(spec.stderr_path, ec);
-    if (!watched) return watched.error();
-    if (watched->ending.kind == Ending::Kind::timed_out)
-        return error(argv[0] + " took longer than " + std::to_string(limit.count()) + " ms and was killed");
-    if (out.empty()) return error(argv[0] + " printed nothing");
-    return out;
-}
-
 Result<std::string> native_stack(pid_t pid, const EvidenceOptions& options, const std::filesystem::path& dir,
                                  Clock::time_point deadline) {
     std::string why;
@@ -78,7 +52,8 @@ Result<std::string> native_stack(pid_t pid, const EvidenceOptions& options, cons
             argv = {path->string(), "-p", std::to_string(pid), "-batch", "-nx", "-ex", "thread apply all bt"};
         else
             argv = {path->string(), "-i", "-p", std::to_string(pid)};  // -i: inlined frames too
-        auto out = run_tool(argv, dir, std::min(left(deadline), std::chrono::milliseconds(5000)));
+        // Under its own watchdog: a stuck debugger is killed and the capture goes on.
+        auto out = run_helper(argv, dir, std::min(left(deadline), std::chrono::milliseconds(5000)));
         if (out) return out;
         why += out.error().message + "; ";
     }

@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <unistd.h>
 
 namespace hangar {
 
@@ -55,6 +57,32 @@ Result<Watched> watch(ProcessTree& tree, const WatchOptions& options) {
             return w;
         }
     }
+}
+
+Result<std::string> run_helper(const std::vector<std::string>& argv, const std::filesystem::path& scratch,
+                               std::chrono::milliseconds limit) {
+    if (limit.count() <= 0) return error("no time left to run " + argv.front());
+    CommandSpec spec;
+    spec.argv = argv;
+    spec.environment = current_environment();
+    spec.stdout_path = scratch / (".helper." + std::to_string(getpid()) + ".out");
+    spec.stderr_path = scratch / (".helper." + std::to_string(getpid()) + ".err");
+    spec.contain = false;
+    auto tree = ProcessTree::launch(spec);
+    if (!tree) return tree.error();
+    WatchOptions options;
+    options.limit = limit;
+    auto watched = watch(*tree, options);
+    std::ifstream in(spec.stdout_path, std::ios::binary);
+    std::string out((std::istreambuf_iterator<char>(in)), {});
+    std::error_code ec;
+    std::filesystem::remove(spec.stdout_path, ec);
+    std::filesystem::remove(spec.stderr_path, ec);
+    if (!watched) return watched.error();
+    if (watched->ending.kind == Ending::Kind::timed_out)
+        return error(argv.front() + " took longer than " + std::to_string(limit.count()) + " ms and was killed");
+    if (out.empty()) return error(argv.front() + " printed nothing");
+    return out;
 }
 
 }  // namespace hangar
