@@ -159,7 +159,7 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
         if (!config.recorder->available)
             std::printf("rr unavailable: %s (%d runs unrecorded)\n", config.recorder->reason.c_str(), unrecorded);
     }
-    std::printf("results: %s\n", (*session / "results.json").c_str());
+    std::printf("reports: %s/{results.json,junit.xml,summary.md,report.html}\n", session->c_str());
     std::fflush(stdout);
 
     if (interrupt.requested()) {
