@@ -49,7 +49,7 @@ nlohmann::json environment(const std::string& python, const std::vector<std::str
         env["python"] = python;
         auto version = run_helper({python, "--version"}, std::filesystem::temp_directory_path(),
                                   std::chrono::seconds(10));
-        std::string v = version ? *version : "unknown (" + version.error().message + ")";
+        std::string v = !version ? "unknown (" + version.error().message + ")" : version->out + version->err;
         while (!v.empty() && v.back() == '\n') v.pop_back();
         env["python_version"] = v;
     }

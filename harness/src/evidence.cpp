@@ -5,12 +5,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <sstream>
 
 #include "hangar/atomic_file.hpp"
 #include "hangar/process.hpp"
 #include "hangar/signature.hpp"
+#include "hangar/text_file.hpp"
 #include "hangar/watchdog.hpp"
 
 namespace hangar {
@@ -18,15 +18,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string read_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 std::string tail_lines(const std::filesystem::path& p, int n) {
-    std::string text = read_file(p);
+    std::string text = read_text(p);
     size_t pos = text.size();
     if (pos && text[pos - 1] == '\n') --pos;
     for (int i = 0; i < n && pos != std::string::npos && pos > 0; ++i) pos = text.rfind('\n', pos - 1);
@@ -53,9 +46,9 @@ Result<std::string> native_stack(pid_t pid, const EvidenceOptions& options, cons
         else
             argv = {path->string(), "-i", "-p", std::to_string(pid)};  // -i: inlined frames too
         // Under its own watchdog: a stuck debugger is killed and the capture goes on.
-        auto out = run_helper(argv, dir, std::min(left(deadline), std::chrono::milliseconds(5000)));
-        if (out) return out;
-        why += out.error().message + "; ";
+        auto run = run_helper(argv, dir, std::min(left(deadline), std::chrono::milliseconds(5000)));
+        if (run && !run->out.empty()) return run->out;
+        why += (run ? tool + " printed nothing" : run.error().message) + "; ";
     }
     return error("no native stack: " + why);
 }
@@ -161,7 +154,7 @@ Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, const st
             pollfd done{pidfd, POLLIN, 0};
             bool ended = pidfd >= 0 && poll(&done, 1, static_cast<int>(std::min<long>(left(deadline).count(), 2000))) == 1;
             if (pidfd >= 0) close(pidfd);
-            std::string text = read_file(stderr_file);
+            std::string text = read_text(stderr_file);
             std::string dump = text.size() > before ? text.substr(before) : "";
             if (!ended) evidence.notes.push_back("pid " + std::to_string(p.pid) + ": no faulthandler dump in time");
             if (dump.empty()) continue;

@@ -5,8 +5,9 @@
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
+
+#include "hangar/text_file.hpp"
 
 namespace hangar {
 namespace {
@@ -32,13 +33,6 @@ enum : long {
 
 constexpr uint64_t kFutexPrivate = 128;
 constexpr uint64_t kFutexCmdMask = 127;
-
-std::string read_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 std::string trim_newline(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == '\0')) s.pop_back();
@@ -66,7 +60,7 @@ void collect(pid_t pid, std::vector<ProcessState>& out) {
     const std::filesystem::path proc = "/proc/" + std::to_string(pid);
     ProcessState p;
     p.pid = pid;
-    std::string cmdline = read_file(proc / "cmdline");
+    std::string cmdline = read_text(proc / "cmdline");
     for (char& c : cmdline)
         if (c == '\0') c = ' ';
     p.cmdline = trim_newline(cmdline);
@@ -79,15 +73,15 @@ void collect(pid_t pid, std::vector<ProcessState>& out) {
         ThreadState t;
         t.tid = static_cast<pid_t>(std::stol(it->path().filename().string()));
         pid_t ppid = 0;
-        if (!parse_stat(read_file(it->path() / "stat"), t.state, t.comm, ppid, t.cpu_time)) continue;
+        if (!parse_stat(read_text(it->path() / "stat"), t.state, t.comm, ppid, t.cpu_time)) continue;
         p.ppid = ppid;
         // schedstat counts nanoseconds on the CPU; stat's clock ticks are 10 ms coarse.
-        std::istringstream sched(read_file(it->path() / "schedstat"));
+        std::istringstream sched(read_text(it->path() / "schedstat"));
         if (uint64_t ns = 0; sched >> ns) t.cpu_time = ns;
-        t.wchan = trim_newline(read_file(it->path() / "wchan"));
-        t.wait = classify_wait(t.state, read_file(it->path() / "syscall"), &t.syscall, &t.args);
+        t.wchan = trim_newline(read_text(it->path() / "wchan"));
+        t.wait = classify_wait(t.state, read_text(it->path() / "syscall"), &t.syscall, &t.args);
         p.threads.push_back(t);
-        std::istringstream kids(read_file(it->path() / "children"));
+        std::istringstream kids(read_text(it->path() / "children"));
         for (pid_t kid; kids >> kid;) children.push_back(kid);
     }
     if (!p.threads.empty()) out.push_back(std::move(p));
@@ -194,7 +188,7 @@ std::vector<ProcessState> snapshot_tree(pid_t root) {
     const std::filesystem::path tasks = "/proc/" + std::to_string(root) + "/task";
     for (auto it = std::filesystem::directory_iterator(tasks, ec); !ec && it != std::filesystem::end(it);
          it.increment(ec)) {
-        std::istringstream kids(read_file(it->path() / "children"));
+        std::istringstream kids(read_text(it->path() / "children"));
         for (pid_t kid; kids >> kid;) collect(kid, out);
     }
     return out;

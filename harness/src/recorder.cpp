@@ -1,7 +1,6 @@
 #include "hangar/recorder.hpp"
 
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 
 #include "hangar/process.hpp"
@@ -54,27 +53,15 @@ Recorder probe_recorder(const std::filesystem::path& scratch, bool chaos) {
     std::error_code ec;
     std::filesystem::create_directories(scratch, ec);
     auto truth = find_program("true");
-    CommandSpec spec;
-    spec.argv = r.wrap({truth ? truth->string() : "/bin/true"}, scratch / "trace");
-    spec.environment = current_environment();
-    spec.stdout_path = scratch / "stdout.txt";
-    spec.stderr_path = scratch / "stderr.txt";
-    auto tree = ProcessTree::launch(spec);
-    if (!tree) {
-        r.reason = tree.error().message;
+    auto probe = run_helper(r.wrap({truth ? truth->string() : "/bin/true"}, scratch / "trace"), scratch,
+                            std::chrono::seconds(20));
+    if (!probe) {
+        r.reason = probe.error().message;
+    } else if (probe->ending.kind == Ending::Kind::exited && probe->ending.code == 0) {
+        r.available = true;
     } else {
-        WatchOptions options;
-        options.limit = std::chrono::seconds(20);
-        auto w = watch(*tree, options);
-        std::ifstream err(spec.stderr_path);
-        std::stringstream text;
-        text << err.rdbuf();
-        if (w && w->ending.kind == Ending::Kind::exited && w->ending.code == 0) {
-            r.available = true;
-        } else {
-            r.reason = first_reason(text.str());
-            if (r.reason.empty()) r.reason = "rr record /bin/true did not succeed";
-        }
+        r.reason = first_reason(probe->err);
+        if (r.reason.empty()) r.reason = "rr record /bin/true did not succeed";
     }
     std::filesystem::remove_all(scratch, ec);
     return r;

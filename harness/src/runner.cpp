@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "hangar/findings.hpp"
+#include "hangar/text_file.hpp"
 #include "hangar/watchdog.hpp"
 
 namespace hangar {
@@ -32,16 +33,6 @@ int count_occurrences(const std::filesystem::path& file, std::string_view needle
         text.erase(0, text.size() >= needle.size() ? text.size() - needle.size() + 1 : 0);
     }
     return count;
-}
-
-// The first `limit` bytes: sanitizer reports come early, and a runaway stderr must not
-// cost the harness its memory.
-std::string read_head(const std::filesystem::path& file, size_t limit) {
-    std::ifstream in(file, std::ios::binary);
-    std::string text(limit, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(limit));
-    text.resize(static_cast<size_t>(in.gcount()));
-    return text;
 }
 
 RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& interrupted, double started_s) {
@@ -100,7 +91,7 @@ RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& 
             record.rr_note = "rr wrote no trace";
         }
     }
-    if (cell.sanitizer != "none") record.findings = parse_findings(read_head(record.evidence / "stderr.txt", 4 << 20));
+    if (cell.sanitizer != "none") record.findings = parse_findings(read_text(record.evidence / "stderr.txt", 4 << 20));
     return record;
 }
 

@@ -2,11 +2,12 @@
 
 #include <poll.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <unistd.h>
+
+#include "hangar/text_file.hpp"
 
 namespace hangar {
 
@@ -59,8 +60,8 @@ Result<Watched> watch(ProcessTree& tree, const WatchOptions& options) {
     }
 }
 
-Result<std::string> run_helper(const std::vector<std::string>& argv, const std::filesystem::path& scratch,
-                               std::chrono::milliseconds limit) {
+Result<HelperRun> run_helper(const std::vector<std::string>& argv, const std::filesystem::path& scratch,
+                             std::chrono::milliseconds limit) {
     if (limit.count() <= 0) return error("no time left to run " + argv.front());
     CommandSpec spec;
     spec.argv = argv;
@@ -73,16 +74,14 @@ Result<std::string> run_helper(const std::vector<std::string>& argv, const std::
     WatchOptions options;
     options.limit = limit;
     auto watched = watch(*tree, options);
-    std::ifstream in(spec.stdout_path, std::ios::binary);
-    std::string out((std::istreambuf_iterator<char>(in)), {});
+    HelperRun run{watched ? watched->ending : Ending{}, read_text(spec.stdout_path), read_text(spec.stderr_path)};
     std::error_code ec;
     std::filesystem::remove(spec.stdout_path, ec);
     std::filesystem::remove(spec.stderr_path, ec);
     if (!watched) return watched.error();
     if (watched->ending.kind == Ending::Kind::timed_out)
         return error(argv.front() + " took longer than " + std::to_string(limit.count()) + " ms and was killed");
-    if (out.empty()) return error(argv.front() + " printed nothing");
-    return out;
+    return run;
 }
 
 }  // namespace hangar

@@ -34,10 +34,16 @@ struct Watched {
 // the tree is dead and reaped on return.
 Result<Watched> watch(ProcessTree& tree, const WatchOptions& options);
 
-// Runs a short helper command (a debugger, `python3 --version`) as a direct child, so it
-// sees the harness's PIDs, under `limit`; returns its stdout. A helper that overruns is
-// killed and that is the error. `scratch` holds its output files for the duration.
-Result<std::string> run_helper(const std::vector<std::string>& argv, const std::filesystem::path& scratch,
-                               std::chrono::milliseconds limit);
+// What a short helper command did.
+struct HelperRun {
+    Ending ending;  // exited or signaled; a helper past its limit is an error instead
+    std::string out, err;
+};
+
+// Runs a short helper command (a debugger, `python3 --version`, an rr probe) as a direct
+// child, so it sees the harness's PIDs, under `limit`. A helper that overruns is killed
+// and that is the error. `scratch` holds its output files for the duration.
+Result<HelperRun> run_helper(const std::vector<std::string>& argv, const std::filesystem::path& scratch,
+                             std::chrono::milliseconds limit);
 
 }  // namespace hangar
