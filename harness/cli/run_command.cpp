@@ -20,7 +20,7 @@ public:
     void run_started(const Cell& c, int r) override {
         for (auto* o : all_) o->run_started(c, r);
     }
-    void run_finished(const CellResult& c, const RunRecord& r) override {
+    void run_finished(const Cell& c, const RunRecord& r) override {
         for (auto* o : all_) o->run_finished(c, r);
     }
     void cell_finished(const CellResult& c) override {

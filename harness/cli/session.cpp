@@ -59,12 +59,12 @@ nlohmann::json environment(const std::string& python, const std::vector<std::str
 ResultsWriter::ResultsWriter(std::vector<std::filesystem::path> targets, reports::RunContext context)
     : targets_(std::move(targets)), context_(std::move(context)) {}
 
-void ResultsWriter::run_finished(const CellResult& cell, const RunRecord& record) {
+void ResultsWriter::run_finished(const Cell& cell, const RunRecord& record) {
     nlohmann::json run = reports::run_to_json(record);
-    run["scenario"] = cell.cell.family->name;
-    run["variant"] = cell.cell.variant->name;
-    run["method"] = to_string(cell.cell.method);
-    run["sanitizer"] = cell.cell.sanitizer;
+    run["scenario"] = cell.family->name;
+    run["variant"] = cell.variant->name;
+    run["method"] = to_string(cell.method);
+    run["sanitizer"] = cell.sanitizer;
     note(write_file_atomically(record.evidence / "run.json", run.dump(2) + "\n"));
 }
 

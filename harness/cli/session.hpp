@@ -22,7 +22,7 @@ nlohmann::json environment(const std::string& python, const std::vector<std::str
 class ResultsWriter : public RunObserver {
 public:
     ResultsWriter(std::vector<std::filesystem::path> targets, reports::RunContext context);
-    void run_finished(const CellResult& cell, const RunRecord& record) override;
+    void run_finished(const Cell& cell, const RunRecord& record) override;
     void cell_finished(const CellResult& cell) override;
     void write(bool complete);
     bool failed() const { return failed_; }

@@ -21,9 +21,9 @@ void Progress::run_started(const Cell& cell, int run) {
                 std::to_string(cell.repeat));
 }
 
-void Progress::run_finished(const CellResult& cell, const RunRecord& record) {
+void Progress::run_finished(const Cell& cell, const RunRecord& record) {
     ++runs_done_;
-    status_line(cell.cell.scenario_id() + " " + std::string(to_string(cell.cell.method)) + ": " +
+    status_line(cell.scenario_id() + " " + std::string(to_string(cell.method)) + ": " +
                 std::string(to_string(record.verdict)));
 }
 

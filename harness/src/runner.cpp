@@ -164,16 +164,12 @@ Result<std::vector<CellResult>> run_cells(const std::vector<Cell>& cells, const 
             for (int r = 1; r <= cells[c].repeat; ++r) tasks.push_back({c, r});
 
     std::vector<CellResult> results(cells.size());
-    // The runs finished so far, in the order they finished: what observers see while a
-    // cell is under way, kept up to date instead of rebuilt (a cell may have 1000s of runs).
-    std::vector<CellResult> so_far(cells.size());
     std::vector<int> runs_done(cells.size(), 0);  // finished or skipped
     std::vector<bool> finished(cells.size(), false), stopped(cells.size(), false);
     const auto epoch = std::chrono::steady_clock::now();
     for (size_t c = 0; c < cells.size(); ++c) {
         results[c].cell = cells[c];
         results[c].runs.resize(static_cast<size_t>(cells[c].repeat));
-        so_far[c].cell = cells[c];
     }
 
     std::atomic<size_t> next{0};
@@ -212,11 +208,7 @@ Result<std::vector<CellResult>> run_cells(const std::vector<Cell>& cells, const 
             cell.runs[static_cast<size_t>(t.run - 1)] = record;
             ++runs_done[t.cell];
             if (config.until_hang && is_hang(record.verdict)) stopped[t.cell] = true;
-            // Judged on the runs so far, so a progress line or a report written now is
-            // honest about a cell still under way.
-            so_far[t.cell].runs.push_back(record);
-            judge_cell(so_far[t.cell]);
-            observer.run_finished(so_far[t.cell], record);
+            observer.run_finished(cells[t.cell], record);
             if (runs_done[t.cell] == cells[t.cell].repeat) finish(t.cell);
         }
     };

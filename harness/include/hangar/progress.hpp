@@ -15,7 +15,7 @@ public:
     Progress(int total_cells, int total_runs, bool terminal, std::FILE* out = stderr);
 
     void run_started(const Cell& cell, int run) override;
-    void run_finished(const CellResult& cell, const RunRecord& record) override;
+    void run_finished(const Cell& cell, const RunRecord& record) override;
     void cell_finished(const CellResult& cell) override;
 
     // Clears the live line so the next output starts on a clean line.

@@ -36,7 +36,7 @@ class RunObserver {
 public:
     virtual ~RunObserver() = default;
     virtual void run_started(const Cell&, int /*run*/) {}
-    virtual void run_finished(const CellResult& /*cell so far*/, const RunRecord&) {}
+    virtual void run_finished(const Cell&, const RunRecord&) {}
     virtual void cell_finished(const CellResult&) {}
 };
 
