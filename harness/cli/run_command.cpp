@@ -129,7 +129,11 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
     Interrupt& interrupt = Interrupt::on_signals();
     config.interrupt = &interrupt;
 
-    reports::RunContext context{utc_now("%Y-%m-%dT%H:%M:%SZ"), command_line, environment(config.python, o.sanitizers), false};
+    // Asking the interpreter its version costs a launch; only when a Python cell runs.
+    const bool uses_python = std::any_of(cells->begin(), cells->end(), [](const Cell& c) {
+        return c.applicable() && c.variant->language == Language::python;
+    });
+    reports::RunContext context{utc_now("%Y-%m-%dT%H:%M:%SZ"), command_line, environment(uses_python ? config.python.string() : "", o.sanitizers), false};
     ResultsWriter writer(results_targets(*session, o.json), context);
     int total_runs = 0;
     for (const auto& c : *cells) total_runs += c.repeat;
