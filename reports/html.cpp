@@ -8,36 +8,14 @@
 #include <set>
 #include <string_view>
 
+#include "markup.hpp"
+
 namespace hangar::reports {
 namespace {
 
 namespace fs = std::filesystem;
 
 // ---- text ------------------------------------------------------------------------------
-
-// Every string that comes from the data goes through here: markup characters become
-// entities and control characters (a NUL in a signature would be a parse error) U+FFFD.
-std::string esc(std::string_view s) {
-    std::string out;
-    out.reserve(s.size() + 16);
-    for (char c : s) {
-        if (c == '&')
-            out += "&amp;";
-        else if (c == '<')
-            out += "&lt;";
-        else if (c == '>')
-            out += "&gt;";
-        else if (c == '"')
-            out += "&quot;";
-        else if (c == '\'')
-            out += "&#39;";
-        else if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
-            out += "\xEF\xBF\xBD";
-        else
-            out += c;
-    }
-    return out;
-}
 
 template <class... A>
 std::string fmt(const char* format, A... args) {
@@ -139,7 +117,7 @@ double rate_x(double r) { return kPad + std::clamp(r, 0.0, 1.0) * (kBarW - 2 * k
 std::string svg_open(double w, double h, const std::string& label, const char* cls) {
     return fmt("<svg class=\"%s\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"",
                cls, w, h, w, h) +
-           esc(label) + "\"><title>" + esc(label) + "</title>";
+           escape_markup(label) + "\"><title>" + escape_markup(label) + "</title>";
 }
 
 std::string rate_axis() {
@@ -261,7 +239,7 @@ std::string sparkline(const std::string& key, const std::vector<const HistoryCel
         const HistoryCell& p = *points[i];
         s += fmt("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"><title>", px(i), py(p.hang_rate),
                  i + 1 == n ? 3.5 : 2.2, mark_colour(p.met ? Mark::met : Mark::missed)) +
-             esc(history[i].started_at) + fmt(": hang rate %.2f (%d/%d), ", p.hang_rate, p.hangs, p.runs) +
+             escape_markup(history[i].started_at) + fmt(": hang rate %.2f (%d/%d), ", p.hang_rate, p.hangs, p.runs) +
              (p.met ? "met" : "not met") + "</title></circle>";
     }
     return s + "</svg>";
@@ -353,8 +331,8 @@ std::string header(const std::vector<const CellResult*>& cells, const RunContext
     }
     const int missed = count[static_cast<int>(Mark::missed)];
     std::string s = "<header>\n<h1>hangar report</h1>\n";
-    s += "<div class=\"command\"><code>" + esc(context.command.empty() ? "(command not recorded)" : context.command) +
-         "</code></div>\n<p>started <b>" + esc(context.started_at.empty() ? "(unknown)" : context.started_at) +
+    s += "<div class=\"command\"><code>" + escape_markup(context.command.empty() ? "(command not recorded)" : context.command) +
+         "</code></div>\n<p>started <b>" + escape_markup(context.started_at.empty() ? "(unknown)" : context.started_at) +
          "</b> \xC2\xB7 " +
          (context.complete ? "<span class=\"complete\">complete</span>"
                            : "<span class=\"incomplete\">INCOMPLETE: interrupted or still running</span>") +
@@ -379,7 +357,7 @@ std::string attention(const std::vector<const CellResult*>& cells, const std::ve
         for (const auto& g : groups)
             if (g.id == c->cell.scenario_id()) anchor = g.anchor;
         items += std::string("<li><span class=\"badge ") + mark_class(m) + "\">" + mark_label(m) +
-                 "</span> <a href=\"#" + anchor + "\">" + esc(cell_label(*c)) + "</a>: " + esc(c->judgement.why) +
+                 "</span> <a href=\"#" + anchor + "\">" + escape_markup(cell_label(*c)) + "</a>: " + escape_markup(c->judgement.why) +
                  "</li>\n";
     }
     if (items.empty()) return "";
@@ -403,15 +381,15 @@ std::string panel(const std::string& variant, const std::string& sanitizer, cons
     const bool miss = std::any_of(cells.begin(), cells.end(), [](auto* c) { return mark_of(*c) == Mark::missed; });
     std::string s =
         std::string("<figure class=\"panel") + (miss ? " has-miss" : "") + "\"" +
-        (anchor.empty() ? std::string() : " id=\"" + anchor + "\"") + "><figcaption>" + esc(variant) +
-        "<span class=\"san\">sanitizer: " + esc(sanitizer) +
+        (anchor.empty() ? std::string() : " id=\"" + anchor + "\"") + "><figcaption>" + escape_markup(variant) +
+        "<span class=\"san\">sanitizer: " + escape_markup(sanitizer) +
         "</span></figcaption>\n<table class=\"bars\"><thead><tr><th>method</th><th></th><th class=\"bar\">" +
         rate_axis() + "</th><th>hang rate (95% CI)</th></tr></thead><tbody>\n";
     std::set<std::string> reasons;
     for (const CellResult* c : cells) {
         const Mark m = mark_of(*c);
         s += std::string("<tr class=\"m ") + mark_class(m) + "\"><th scope=\"row\">" +
-             esc(std::string(to_string(c->cell.method))) + "</th><td class=\"badge-cell\"><span class=\"badge " +
+             escape_markup(std::string(to_string(c->cell.method))) + "</th><td class=\"badge-cell\"><span class=\"badge " +
              mark_class(m) + "\">" + mark_label(m) + "</span></td><td class=\"bar\">" + rate_bar(*c, m) +
              "</td><td class=\"num\">";
         if (m == Mark::na) {
@@ -421,16 +399,16 @@ std::string panel(const std::string& variant, const std::string& sanitizer, cons
         }
         const Interval ci = c->hang_rate_ci95();
         s += fmt("%.2f <small>(%.2f\xE2\x80\x93%.2f)</small>", c->hang_rate(), ci.low, ci.high) + "</td></tr>\n";
-        s += "<tr class=\"d\"><td></td><td colspan=\"3\">expect <code>" + esc(c->cell.expect().text) +
-             "</code> \xC2\xB7 seen " + esc(c->summary());
+        s += "<tr class=\"d\"><td></td><td colspan=\"3\">expect <code>" + escape_markup(c->cell.expect().text) +
+             "</code> \xC2\xB7 seen " + escape_markup(c->summary());
         if ((m == Mark::missed || m == Mark::undecided) && !c->judgement.why.empty())
-            s += std::string("<br><span class=\"why ") + mark_class(m) + "\">" + esc(c->judgement.why) + "</span>";
+            s += std::string("<br><span class=\"why ") + mark_class(m) + "\">" + escape_markup(c->judgement.why) + "</span>";
         s += "</td></tr>\n";
     }
     s += "</tbody></table>\n";
-    for (const auto& r : reasons) s += "<p class=\"note\">not applicable: " + esc(r) + "</p>\n";
+    for (const auto& r : reasons) s += "<p class=\"note\">not applicable: " + escape_markup(r) + "</p>\n";
     std::string note = cells.front()->cell.variant->sanitizer_note(sanitizer);
-    if (!note.empty()) s += "<p class=\"note\">" + esc(note) + "</p>\n";
+    if (!note.empty()) s += "<p class=\"note\">" + escape_markup(note) + "</p>\n";
     return s + "</figure>\n";
 }
 
@@ -454,7 +432,7 @@ std::string comparison(const std::vector<VariantGroup>& groups) {
         if (f != family) {
             if (!family.empty()) s += "</div>\n";
             family = f;
-            s += "<h3>" + esc(family) + "</h3>\n<div class=\"panels" +
+            s += "<h3>" + escape_markup(family) + "</h3>\n<div class=\"panels" +
                  (columns ? " cols-" + std::to_string(sanitizers.size()) : std::string()) + "\">\n";
         }
         const std::string variant = g.id.substr(g.id.find('/') + 1);
@@ -498,7 +476,7 @@ std::string timing(const std::vector<const CellResult*>& cells) {
          time_axis(a) + "</th><th>p50</th><th>p95</th><th>max</th><th>hangs</th></tr></thead><tbody>\n";
     for (const CellResult* c : timed) {
         auto t = c->times_to_verdict_ms();
-        s += "<tr><td>" + esc(cell_label(*c)) + "</td><td class=\"chart\">" + time_row(*c, a) +
+        s += "<tr><td>" + escape_markup(cell_label(*c)) + "</td><td class=\"chart\">" + time_row(*c, a) +
              "</td><td class=\"num\">" + ms_text(percentile(t, 0.5)) + "</td><td class=\"num\">" +
              ms_text(percentile(t, 0.95)) + "</td><td class=\"num\">" + ms_text(percentile(t, 1)) +
              "</td><td class=\"num\">" + std::to_string(t.size()) + "</td></tr>\n";
@@ -513,14 +491,14 @@ std::string signatures(const std::vector<const CellResult*>& cells, const std::v
         auto sigs = c->signatures();
         auto found = c->finding_counts();
         if (sigs.empty() && found.empty()) continue;
-        rows += "<tr><td>" + esc(cell_label(*c)) + "</td><td><ul>";
+        rows += "<tr><td>" + escape_markup(cell_label(*c)) + "</td><td><ul>";
         for (const auto& [sig, n] : sigs)
             rows += fmt("<li><b>%d</b> \xC3\x97 ", n) +
                     (sig.empty() ? std::string("<i class=\"muted\">no stack readable</i>")
-                                 : "<code>" + esc(sig) + "</code>") +
+                                 : "<code>" + escape_markup(sig) + "</code>") +
                     "</li>";
         rows += "</ul></td><td><ul>";
-        for (const auto& [what, n] : found) rows += fmt("<li><b>%d</b> \xC3\x97 ", n) + esc(what) + "</li>";
+        for (const auto& [what, n] : found) rows += fmt("<li><b>%d</b> \xC3\x97 ", n) + escape_markup(what) + "</li>";
         rows += "</ul></td></tr>\n";
     }
     if (rows.empty())
@@ -536,7 +514,7 @@ std::string signatures(const std::vector<const CellResult*>& cells, const std::v
             std::string note = cs.front()->cell.variant->sanitizer_note(sanitizer);
             if (!note.empty())
                 notes +=
-                    "<tr><td>" + esc(g.id) + "</td><td>" + esc(sanitizer) + "</td><td>" + esc(note) + "</td></tr>\n";
+                    "<tr><td>" + escape_markup(g.id) + "</td><td>" + escape_markup(sanitizer) + "</td><td>" + escape_markup(note) + "</td></tr>\n";
         }
     if (!notes.empty())
         s += "<h3>Sanitizer notes</h3>\n<table class=\"data\"><thead><tr><th>variant</th><th>sanitizer</th>"
@@ -549,12 +527,12 @@ std::string environment(const nlohmann::json& env) {
     std::string s = "<section id=\"environment\"><h2>Environment</h2>\n";
     if (!env.is_object() || env.empty()) {
         if (env.is_null() || env.empty()) return s + "<p class=\"muted\">Not recorded.</p></section>\n";
-        return s + "<pre>" + esc(env.dump(2)) + "</pre></section>\n";
+        return s + "<pre>" + escape_markup(env.dump(2)) + "</pre></section>\n";
     }
     s += "<table class=\"data kv\"><tbody>\n";
     for (const auto& [key, value] : env.items())
-        s += "<tr><th>" + esc(key) + "</th><td class=\"mono\">" +
-             esc(value.is_string() ? value.get<std::string>() : value.dump()) + "</td></tr>\n";
+        s += "<tr><th>" + escape_markup(key) + "</th><td class=\"mono\">" +
+             escape_markup(value.is_string() ? value.get<std::string>() : value.dump()) + "</td></tr>\n";
     return s + "</tbody></table></section>\n";
 }
 
@@ -562,7 +540,7 @@ std::string environment(const nlohmann::json& env) {
 std::string link(const fs::path& target, const fs::path& report_dir, bool folder, const char* text = nullptr) {
     std::string path = from_report(target, report_dir).generic_string();
     if (folder && !path.empty() && path.back() != '/') path += '/';
-    return "<a href=\"" + href(path) + "\">" + esc(text ? text : path) + "</a>";
+    return "<a href=\"" + href(path) + "\">" + escape_markup(text ? text : path) + "</a>";
 }
 
 std::string evidence_row(const RunRecord& r, size_t number, const fs::path& report_dir) {
@@ -575,14 +553,14 @@ std::string evidence_row(const RunRecord& r, size_t number, const fs::path& repo
         (r.time_to_verdict_ms ? ms_text(static_cast<double>(*r.time_to_verdict_ms)) : "\xE2\x80\x94") + "</td><td>";
     if (is_hang(r.verdict))
         row +=
-            r.signature.empty() ? "<i class=\"muted\">no stack readable</i>" : "<code>" + esc(r.signature) + "</code>";
+            r.signature.empty() ? "<i class=\"muted\">no stack readable</i>" : "<code>" + escape_markup(r.signature) + "</code>";
     row += "</td><td class=\"mono\">";
     if (!r.evidence.empty()) row += link(r.evidence, report_dir, true);
     row += "</td><td class=\"mono\">";
     std::error_code ec;
     const fs::path summary = r.evidence / "evidence" / "summary.txt";
     if (!r.evidence.empty() && fs::exists(summary, ec)) row += link(summary, report_dir, false, "summary.txt");
-    row += "</td><td>" + esc(r.rr_note);
+    row += "</td><td>" + escape_markup(r.rr_note);
     if (!r.rr_trace.empty()) row += (r.rr_note.empty() ? "" : "<br>") + link(r.rr_trace, report_dir, true);
     return row + "</td></tr>\n";
 }
@@ -609,7 +587,7 @@ std::string evidence(const std::vector<const CellResult*>& cells, const fs::path
             what += (what.empty() ? "" : ", ") + std::string(to_string(v)) + fmt(" %d", k), n += k;
         const Mark m = mark_of(*c);
         s += std::string("<details class=\"evidence\"") + (m == Mark::missed || n <= 3 ? " open" : "") +
-             "><summary><b>" + esc(cell_label(*c)) + "</b> <span class=\"muted\">" + what + " of " +
+             "><summary><b>" + escape_markup(cell_label(*c)) + "</b> <span class=\"muted\">" + what + " of " +
              std::to_string(c->runs.size()) + " runs</span> <span class=\"badge " + mark_class(m) + "\">" +
              mark_label(m) +
              "</span></summary>\n<table class=\"data runs\"><colgroup><col class=\"k\"><col class=\"v\"><col "
@@ -640,7 +618,7 @@ std::string trend(const std::vector<const CellResult*>& cells, const std::vector
         }
     std::string s = "<section id=\"trend\"><h2>Trend</h2>\n<p class=\"muted\">Hang rate per cell across the " +
                     std::to_string(history.size()) + " runs of the history, oldest to newest, from " +
-                    esc(history.front().started_at) + " to " + esc(history.back().started_at) +
+                    escape_markup(history.front().started_at) + " to " + escape_markup(history.back().started_at) +
                     ". Green points met their expectation, red did not; a gap is a run without the cell.</p>\n"
                     "<div class=\"trend\">\n";
     for (const auto& key : keys) {
@@ -653,7 +631,7 @@ std::string trend(const std::vector<const CellResult*>& cells, const std::vector
             if (points.back()) latest = points.back(), ++seen;
         }
         if (!latest) continue;
-        s += "<div class=\"trend-item\"><div class=\"key\">" + esc(key) + "</div>" + sparkline(key, points, history) +
+        s += "<div class=\"trend-item\"><div class=\"key\">" + escape_markup(key) + "</div>" + sparkline(key, points, history) +
              "<div class=\"latest\">" + fmt("<b>%.2f</b> (%d/%d) ", latest->hang_rate, latest->hangs, latest->runs) +
              (latest->met ? "<span class=\"met\">met</span>" : "<span class=\"missed\">not met</span>") +
              fmt("<br><span class=\"muted\">in %d of %zu</span>", seen, history.size()) + "</div></div>\n";
@@ -674,7 +652,7 @@ std::string render_html(const std::vector<CellResult>& cell_results, const RunCo
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         "<title>hangar report " +
-        esc(context.started_at) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
+        escape_markup(context.started_at) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
     // The hatching of not-applicable bars, defined once for every chart.
     s += "<svg width=\"0\" height=\"0\" style=\"position:absolute\" aria-hidden=\"true\"><defs>"
          "<pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "

@@ -4,26 +4,9 @@
 #include <map>
 
 #include "history.hpp"
+#include "markup.hpp"
 
 namespace hangar::reports {
-
-std::string escape_markup(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&#39;"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') continue;
-                out += c;
-        }
-    }
-    return out;
-}
 
 namespace {
 

@@ -15,7 +15,4 @@ namespace hangar::reports {
 
 std::string render_junit(const std::vector<CellResult>& cells, const RunContext& context);
 
-// Text with &, <, >, " and ' escaped for XML and HTML; characters XML 1.0 forbids dropped.
-std::string escape_markup(std::string_view text);
-
 }  // namespace hangar::reports
