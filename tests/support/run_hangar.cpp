@@ -4,23 +4,11 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "hangar/process.hpp"
+#include "pid_watch.hpp"
 
 namespace hangar::testing {
-namespace {
-
-std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-}  // namespace
-
 pid_t start_hangar(const std::vector<std::string>& args, const std::filesystem::path& dir,
                    const std::vector<std::string>& extra_env, bool with_fixtures) {
     std::vector<std::string> argv{HANGAR_BIN};
