@@ -275,3 +275,19 @@ TEST(Cli, StallDetectionAndEvidenceCanBeSwitchedOff) {
 
 }  // namespace
 }  // namespace hangar
+
+namespace hangar {
+namespace {
+
+TEST(Cli, ATimeoutsEvidenceSaysWhyItWasNotProvenADeadlock) {
+    TempDir dir;
+    testing::run_hangar({"run", "fixture/hangs", "--timeout", "0.5", "-q", "--json", "r.json"}, dir.path());
+    const std::filesystem::path run = read_json(dir.path() / "r.json")["cells"][0]["runs"][0]["evidence"];
+    std::string summary = testing::slurp(run / "evidence" / "summary.txt");
+    EXPECT_NE(summary.find("not proven a deadlock: no process has all its threads in untimed private futex waits"),
+              std::string::npos)
+        << summary;
+}
+
+}  // namespace
+}  // namespace hangar

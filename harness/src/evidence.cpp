@@ -171,6 +171,8 @@ Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, const st
     std::ostringstream head;
     head << "signature: " << (evidence.signature.empty() ? "(none)" : evidence.signature) << "\n";
     head << "hung process: " << evidence.hung_pid << "\n";
+    if (!options.not_a_deadlock_because.empty())
+        head << "not proven a deadlock: " << options.not_a_deadlock_because << "\n";
     for (const auto& n : evidence.notes) head << "note: " << n << "\n";
     head << "\n" << summary.str();
     head << "\nLast lines of stdout:\n" << tail_lines(stdout_file, 10);

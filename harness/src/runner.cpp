@@ -64,6 +64,7 @@ RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& 
         options.before_kill = [&](ProcessTree& t) {
             EvidenceOptions evidence = config.evidence;
             if (detector.onset()) evidence.wedged_pid = detector.last().wedged_pid;
+            else if (config.detect_stalls) evidence.not_a_deadlock_because = detector.last().reason;
             Evidence e = capture_evidence(t.reaper_pid(), record.evidence / "evidence", spec->stdout_path,
                                           spec->stderr_path, evidence);
             record.signature = e.signature;

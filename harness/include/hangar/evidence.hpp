@@ -20,6 +20,8 @@ struct EvidenceOptions {
     // has PYTHONFAULTHANDLER=1) prints every thread's Python stack to the run's stderr.
     bool python_tracebacks = true;
     pid_t wedged_pid = 0;  // the process stall detection found wedged, if any
+    // For a timeout: why stall detection could not call it a deadlock (its last sample).
+    std::string not_a_deadlock_because;
 };
 
 struct Evidence {

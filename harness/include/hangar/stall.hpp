@@ -28,7 +28,7 @@ struct StallOptions {
 // What one sample says, and why, for the evidence.
 struct StallSample {
     bool stalled = false;          // the criteria hold in this sample
-    std::string reason;            // when not stalled: what keeps the run alive
+    std::string reason;            // when not stalled: what keeps the run alive (in a timeout's evidence)
     pid_t wedged_pid = 0;          // when stalled: a wedged process
     uint64_t cpu_time = 0;         // summed over the tree
     std::vector<pid_t> tids;       // every thread of the tree, sorted
