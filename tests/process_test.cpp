@@ -136,3 +136,22 @@ TEST(ProcessTree, DestructorKillsWhatIsStillRunning) {
 
 }  // namespace
 }  // namespace hangar
+
+#include "hangar/text_file.hpp"
+
+namespace hangar {
+namespace {
+
+// What /proc and evidence reading relies on: a file that is gone reads as "", a limit cuts.
+// (A /proc read of a process exiting mid-read fails with ESRCH; read_text uses read(2),
+// which reports it, where a stream threw: seen with re-import/unguarded-pool's churn.)
+TEST(TextFile, ReadsWhatIsThereAndNothingElse) {
+    TempDir dir;
+    EXPECT_EQ(read_text(dir.path() / "missing"), "");
+    std::ofstream(dir.path() / "f") << "abcdef";
+    EXPECT_EQ(read_text(dir.path() / "f", 3), "abc");
+    EXPECT_EQ(read_text(dir.path() / "f"), "abcdef");
+}
+
+}  // namespace
+}  // namespace hangar

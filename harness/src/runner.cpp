@@ -200,7 +200,15 @@ Result<std::vector<CellResult>> run_cells(const std::vector<Cell>& cells, const 
             }
             bool interrupted = false;
             const double started_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch).count();
-            RunRecord record = run_once(cells[t.cell], t.run, config, interrupted, started_s);
+            RunRecord record;
+            try {
+                record = run_once(cells[t.cell], t.run, config, interrupted, started_s);
+            } catch (const std::exception& e) {
+                // A harness bug must not take the other runs down: the run fails, saying why.
+                record.evidence = evidence_dir(cells[t.cell], t.run, config);
+                record.verdict = Verdict::fail;
+                std::ofstream(record.evidence / "harness-error.txt") << "harness error: " << e.what() << "\n";
+            }
             if (interrupted) {
                 stop = true;
                 return;
