@@ -139,10 +139,10 @@ TEST(Cli, AMalformedManifestIsReportedAndTheOthersStillRun) {
 // namespace and PR_SET_PDEATHSIG. The run's command and its daemon both must die.
 TEST(Cli, SigkillOfHangarLeavesNoScenarioProcess) {
     TempDir dir;
-    testing::PidFifo fifo;
+    testing::PidReports reports;
     pid_t hangar = testing::start_hangar({"run", "fixture/hangs", "--timeout", "120", "--quiet"}, dir.path(),
-                                         {fifo.env()});
-    auto pids = fifo.read_pidfds(2);
+                                         {reports.env()});
+    auto pids = reports.read_pidfds(2);
     ASSERT_EQ(pids.size(), 2u);
     for (int fd : pids) ASSERT_FALSE(testing::ended_within(fd, 0));
     kill(hangar, SIGKILL);
@@ -152,11 +152,11 @@ TEST(Cli, SigkillOfHangarLeavesNoScenarioProcess) {
 
 TEST(Cli, AnInterruptKeepsTheCellsThatFinished) {
     TempDir dir;
-    testing::PidFifo fifo;
+    testing::PidReports reports;
     pid_t hangar = testing::start_hangar(
         {"run", "fixture/passes", "fixture/hangs", "--timeout", "120", "-j", "1", "--json", "r.json", "--quiet"}, dir.path(),
-        {fifo.env()});
-    auto pids = fifo.read_pidfds(2);  // the hang has started, so both passes cells are done
+        {reports.env()});
+    auto pids = reports.read_pidfds(2);  // the hang has started, so both passes cells are done
     ASSERT_EQ(pids.size(), 2u);
     kill(hangar, SIGINT);
     Finished f = testing::wait_hangar(hangar, dir.path());

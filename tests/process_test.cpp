@@ -15,7 +15,7 @@
 namespace hangar {
 namespace {
 
-using testing::PidFifo;
+using testing::PidReports;
 using testing::slurp;
 using testing::TempDir;
 using testing::tree_maker;
@@ -66,6 +66,17 @@ TEST(ProcessTree, PassesNoDescriptorButTheStandardThree) {
     EXPECT_EQ(slurp(dir.path() / "stdout.txt"), "0\n1\n2\n");
 }
 
+// LeakSanitizer's tracer reads /proc/<getpid()>/task: in a PID namespace that is only
+// right if /proc is mounted for that namespace too.
+TEST(ProcessTree, ProcInsideTheRunShowsTheRunsOwnProcesses) {
+    TempDir dir;
+    auto tree = ProcessTree::launch(tree_maker(dir, {"own-proc"}));
+    ASSERT_TRUE(tree.ok());
+    wait_status(*tree);
+    EXPECT_EQ(slurp(dir.path() / "stdout.txt"), "same pid 2\n");
+    EXPECT_EQ(slurp(dir.path() / "stderr.txt"), "");
+}
+
 TEST(ProcessTree, MissingProgramIsAnErrorBeforeAnythingStarts) {
     TempDir dir;
     CommandSpec spec = tree_maker(dir, {});
@@ -86,12 +97,12 @@ TEST(ProcessTree, UnwritableOutputIsAnError) {
 
 TEST(ProcessTree, DaemonDiesWhenTheCommandExits) {
     TempDir dir;
-    PidFifo fifo;
+    PidReports reports;
     const auto release = dir.path() / "release";
     ASSERT_EQ(mkfifo(release.c_str(), 0600), 0);
-    auto tree = ProcessTree::launch(tree_maker(dir, {"daemon"}, {fifo.env(), "HANGAR_TEST_RELEASE=" + release.string()}));
+    auto tree = ProcessTree::launch(tree_maker(dir, {"daemon"}, {reports.env(), "HANGAR_TEST_RELEASE=" + release.string()}));
     ASSERT_TRUE(tree.ok());
-    auto daemon = fifo.read_pidfds(1);
+    auto daemon = reports.read_pidfds(1);
     ASSERT_EQ(daemon.size(), 1u);
     ASSERT_FALSE(testing::ended_within(daemon[0], 0)) << "the daemon should be alive before the run ends";
     int fd = open(release.c_str(), O_WRONLY | O_CLOEXEC);  // lets the command exit
@@ -106,10 +117,10 @@ TEST(ProcessTree, DaemonDiesWhenTheCommandExits) {
 
 TEST(ProcessTree, KillEndsEveryProcessOfAHungTree) {
     TempDir dir;
-    PidFifo fifo;
-    auto tree = ProcessTree::launch(tree_maker(dir, {"hang-tree"}, {fifo.env()}));
+    PidReports reports;
+    auto tree = ProcessTree::launch(tree_maker(dir, {"hang-tree"}, {reports.env()}));
     ASSERT_TRUE(tree.ok());
-    auto pids = fifo.read_pidfds(2);
+    auto pids = reports.read_pidfds(2);
     ASSERT_EQ(pids.size(), 2u);
     tree->kill();
     for (int fd : pids) {
@@ -120,12 +131,12 @@ TEST(ProcessTree, KillEndsEveryProcessOfAHungTree) {
 
 TEST(ProcessTree, DestructorKillsWhatIsStillRunning) {
     TempDir dir;
-    PidFifo fifo;
+    PidReports reports;
     std::vector<int> pids;
     {
-        auto tree = ProcessTree::launch(tree_maker(dir, {"daemon-hang"}, {fifo.env()}));
+        auto tree = ProcessTree::launch(tree_maker(dir, {"daemon-hang"}, {reports.env()}));
         ASSERT_TRUE(tree.ok());
-        pids = fifo.read_pidfds(2);
+        pids = reports.read_pidfds(2);
     }
     ASSERT_EQ(pids.size(), 2u);
     for (int fd : pids) {

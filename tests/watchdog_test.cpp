@@ -34,10 +34,10 @@ TEST(Watchdog, AnEndBeforeTheLimitIsReportedAsItIs) {
 
 TEST(Watchdog, ABusyLoopPastTheLimitIsATimeoutAndIsKilled) {
     TempDir dir;
-    testing::PidFifo fifo;
-    auto tree = ProcessTree::launch(testing::tree_maker(dir, {"spin"}, {fifo.env()}));
+    testing::PidReports reports;
+    auto tree = ProcessTree::launch(testing::tree_maker(dir, {"spin"}, {reports.env()}));
     ASSERT_TRUE(tree.ok());
-    auto pids = fifo.read_pidfds(1);
+    auto pids = reports.read_pidfds(1);
     bool called_before_kill = false;
     WatchOptions options = limit(std::chrono::milliseconds(300));
     options.before_kill = [&](ProcessTree& t) {

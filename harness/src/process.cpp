@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -102,6 +103,15 @@ int direct_child_entry(void* plan) {
     int keep[] = {p.stdin_fd, p.stdout_fd, p.stderr_fd, p.status_w, p.lifeline_r};
     std::sort(std::begin(keep), std::end(keep));
     close_all_except(keep, 5);
+
+    // The command's getpid() counts in the new PID namespace, so /proc must too: tools that
+    // read /proc/<getpid()> (LeakSanitizer's tracer is one) would otherwise read another
+    // process, or none. The mount stays in this run's mount namespace, private to it.
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+        write_str(p.stderr_fd,
+                  "hangar: warning: could not mount /proc for the run's PID namespace; "
+                  "/proc/<pid> inside the run names the wrong processes\n");
 
     // The command shares the reaper's memory until it execs (a vfork): copying the page
     // tables of a copy of the harness a second time costs more than the whole exec.
@@ -204,9 +214,9 @@ Result<ProcessTree> ProcessTree::launch(const CommandSpec& spec) {
         }
         return ProcessTree(child, pidfd, lifeline[1], true);
     }
-    pid_t reaper = raw_fork(CLONE_NEWPID);
+    pid_t reaper = raw_fork(CLONE_NEWPID | CLONE_NEWNS);
     if (reaper < 0 && (errno == EPERM || errno == EINVAL))
-        reaper = raw_fork(CLONE_NEWUSER | CLONE_NEWPID);  // unprivileged: a user namespace grants it
+        reaper = raw_fork(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS);  // unprivileged: a user namespace grants it
     if (reaper == 0) run_reaper(plan);
     int clone_errno = errno;
     for (int fd : {in, out, err, status_pipe[1], lifeline[0]}) close(fd);

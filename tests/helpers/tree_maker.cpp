@@ -1,8 +1,10 @@
 // A stand-in for a scenario, for the harness's own tests: it builds the process shapes
 // supervision must handle (daemons, hung trees, crashes) and reports its processes'
-// PIDs, as the harness sees them, through the FIFO named by $HANGAR_TEST_FIFO.
+// PIDs, as the harness sees them, through the socket named by $HANGAR_TEST_PIDS.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,21 +21,17 @@
 
 namespace {
 
-// /proc/self names this process in the proc mount's namespace, the harness's, even from
-// inside the run's own PID namespace, where getpid() would give the inner number.
-long outer_pid() {
-    char buf[32] = {};
-    ssize_t n = readlink("/proc/self", buf, sizeof buf - 1);
-    return n > 0 ? std::strtol(buf, nullptr, 10) : -1;
-}
-
+// One datagram to $HANGAR_TEST_PIDS; the receiver learns our PID, in its own namespace,
+// from the credentials the kernel attaches (we are in the run's PID namespace).
 void report_pid() {
-    const char* fifo = std::getenv("HANGAR_TEST_FIFO");
-    if (!fifo) return;
-    int fd = open(fifo, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    std::string line = std::to_string(outer_pid()) + "\n";
-    [[maybe_unused]] ssize_t n = write(fd, line.data(), line.size());
+    const char* path = std::getenv("HANGAR_TEST_PIDS");
+    if (!path) return;
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
+    [[maybe_unused]] ssize_t n =
+        sendto(fd, "p", 1, 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     close(fd);
 }
 
@@ -123,6 +121,15 @@ int main(int argc, char** argv) {
     if (mode == "fds") {  // lists open descriptors: supervision must pass only 0, 1, 2
         for (int fd = 0; fd < 1024; ++fd)
             if (fcntl(fd, F_GETFD) != -1) std::printf("%d\n", fd);
+        return 0;
+    }
+    if (mode == "own-proc") {  // prints whether /proc/<getpid()> is this very process
+        char mine[PATH_MAX] = {}, named[PATH_MAX] = {};
+        std::string by_pid = "/proc/" + std::to_string(getpid()) + "/exe";
+        bool same = readlink("/proc/self/exe", mine, sizeof mine - 1) > 0 &&
+                    readlink(by_pid.c_str(), named, sizeof named - 1) > 0 &&
+                    std::strcmp(mine, named) == 0 && getpid() == getppid() + 1;
+        std::printf("%s pid %d\n", same ? "same" : "different", static_cast<int>(getpid()));
         return 0;
     }
     if (mode == "sleep-forever") {

@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -24,39 +27,48 @@ TempDir::~TempDir() {
     std::filesystem::remove_all(path_, ec);
 }
 
-PidFifo::PidFifo() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "hangar-fifo-XXXXXX").string();
+PidReports::PidReports() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "hangar-pids-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
     path_ = dir_ / "pids";
-    if (mkfifo(path_.c_str(), 0600) != 0) throw std::runtime_error("mkfifo failed");
-    // Opened read-write so that reads block for the next writer instead of seeing EOF
-    // between two writers.
-    fd_ = open(path_.c_str(), O_RDWR | O_CLOEXEC);
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (fd_ < 0 || path_.string().size() >= sizeof addr.sun_path) throw std::runtime_error("socket failed");
+    std::strcpy(addr.sun_path, path_.c_str());
+    int on = 1;
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        setsockopt(fd_, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0)
+        throw std::runtime_error("cannot bind the PID report socket");
 }
 
-PidFifo::~PidFifo() {
+PidReports::~PidReports() {
     close(fd_);
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
 }
 
-std::vector<int> PidFifo::read_pidfds(int count) {
+std::vector<int> PidReports::read_pidfds(int count) {
     std::vector<int> pidfds;
-    std::string pending;
-    char buf[64];
     while (static_cast<int>(pidfds.size()) < count) {
         // A process that never reports must fail the test, not hang it.
         pollfd p{fd_, POLLIN, 0};
         if (poll(&p, 1, 30000) != 1) break;
-        ssize_t n = read(fd_, buf, sizeof buf);
-        if (n <= 0) break;
-        pending.append(buf, static_cast<size_t>(n));
-        for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
-            pid_t pid = static_cast<pid_t>(std::atol(pending.substr(0, nl).c_str()));
-            pending.erase(0, nl + 1);
-            pidfds.push_back(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
-        }
+        char byte;
+        iovec iov{&byte, 1};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        if (recvmsg(fd_, &msg, 0) < 0) break;
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        if (!c || c->cmsg_type != SCM_CREDENTIALS) break;
+        ucred cred;
+        std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
+        pidfds.push_back(static_cast<int>(syscall(SYS_pidfd_open, cred.pid, 0)));
     }
     return pidfds;
 }

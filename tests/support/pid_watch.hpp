@@ -12,16 +12,18 @@
 
 namespace hangar::testing {
 
-// A FIFO in a fresh temporary folder; its path goes to tree_maker as $HANGAR_TEST_FIFO.
-class PidFifo {
+// A datagram socket in a fresh temporary folder; its path goes to tree_maker as
+// $HANGAR_TEST_PIDS. Each process reports itself with one datagram, and the kernel attaches
+// its PID as this process sees it: a run lives in its own PID namespace, with a /proc of
+// its own, so nothing inside it can name its outer PID.
+class PidReports {
 public:
-    PidFifo();
-    ~PidFifo();
+    PidReports();
+    ~PidReports();
     const std::filesystem::path& path() const { return path_; }
-    std::string env() const { return "HANGAR_TEST_FIFO=" + path_.string(); }
+    std::string env() const { return "HANGAR_TEST_PIDS=" + path_.string(); }
 
-    // Blocks until `count` PIDs have been reported (each writer opens, writes, closes), or
-    // 30 s pass without a report.
+    // Blocks until `count` processes have reported, or 30 s pass without a report.
     // Returns a pidfd for each, opened while the process is known to be alive.
     std::vector<int> read_pidfds(int count);
 
