@@ -4,6 +4,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include "hangar/pid_namespace.hpp"
 #include "hangar/process.hpp"
 #include "hangar/watchdog.hpp"
 
@@ -23,25 +24,31 @@ void BareSpawn(benchmark::State& state) {
 }
 BENCHMARK(BareSpawn)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
-void Supervised(benchmark::State& state, bool contain) {
+enum class Containment { new_namespace, kept_namespace, none };
+
+void Supervised(benchmark::State& state, Containment how) {
     hangar::CommandSpec spec;
     spec.argv = {kNoop, "--method", "fork"};
     spec.environment = hangar::current_environment();
     spec.stdout_path = "/dev/null";
     spec.stderr_path = "/dev/null";
-    spec.contain = contain;
+    spec.contain = how != Containment::none;
     hangar::WatchOptions options;
     options.limit = std::chrono::seconds(10);
+    auto ns = hangar::PidNamespace::create();
     for (auto _ : state) {
-        auto tree = hangar::ProcessTree::launch(spec);
+        auto tree = how == Containment::kept_namespace ? hangar::ProcessTree::launch(spec, *ns)
+                                                       : hangar::ProcessTree::launch(spec);
         auto w = hangar::watch(*tree, options);
         benchmark::DoNotOptimize(w);
     }
 }
-// The harness's way: a reaper as PID 1 of a new PID namespace, then the command.
-BENCHMARK_CAPTURE(Supervised, pid_namespace, true)->Unit(benchmark::kMicrosecond)->UseRealTime();
-// What the namespace and reaper cost: the same without them.
-BENCHMARK_CAPTURE(Supervised, direct_child, false)->Unit(benchmark::kMicrosecond)->UseRealTime();
+// `hangar run`'s way: each worker thread keeps one PID namespace for all its runs.
+BENCHMARK_CAPTURE(Supervised, kept_namespace, Containment::kept_namespace)->Unit(benchmark::kMicrosecond)->UseRealTime();
+// `hangar exec`'s way: a namespace (reaper, proc mount) created for the one run.
+BENCHMARK_CAPTURE(Supervised, new_namespace, Containment::new_namespace)->Unit(benchmark::kMicrosecond)->UseRealTime();
+// What containment costs: the same without it.
+BENCHMARK_CAPTURE(Supervised, direct_child, Containment::none)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
 

@@ -28,7 +28,7 @@ TEST(Evidence, AStuckDebuggerIsKilledAndTheCaptureFinishes) {
     watch_options.limit = std::chrono::seconds(30);
     watch_options.stall = &detector;
     watch_options.before_kill = [&](ProcessTree& t) {
-        evidence = capture_evidence(t.reaper_pid(), dir.path() / "evidence", spec.stdout_path, spec.stderr_path, options);
+        evidence = capture_evidence(t.root_pid(), dir.path() / "evidence", spec.stdout_path, spec.stderr_path, options);
     };
     auto w = watch(*tree, watch_options);
     ASSERT_TRUE(w.ok());

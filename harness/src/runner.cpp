@@ -6,9 +6,11 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "hangar/findings.hpp"
+#include "hangar/pid_namespace.hpp"
 #include "hangar/text_file.hpp"
 #include "hangar/watchdog.hpp"
 
@@ -35,7 +37,9 @@ int count_occurrences(const std::filesystem::path& file, std::string_view needle
     return count;
 }
 
-RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& interrupted, double started_s) {
+// `ns`: this worker thread's namespace, created on its first run and again if its reaper died.
+RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& interrupted, double started_s,
+                   std::optional<PidNamespace>& ns) {
     RunRecord record;
     record.started_s = started_s;
     record.evidence = evidence_dir(cell, run, config);
@@ -53,7 +57,12 @@ RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& 
         return record;
     };
     if (!spec) return fail_to_start(spec.error());
-    auto tree = ProcessTree::launch(*spec);
+    if (!ns || !ns->usable()) {
+        auto created = PidNamespace::create();
+        if (!created) return fail_to_start(created.error());
+        ns.emplace(std::move(*created));
+    }
+    auto tree = ProcessTree::launch(*spec, *ns);
     if (!tree) return fail_to_start(tree.error());
     WatchOptions options;
     options.limit = config.limit;
@@ -65,7 +74,7 @@ RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& 
             EvidenceOptions evidence = config.evidence;
             if (detector.onset()) evidence.wedged_pid = detector.last().wedged_pid;
             else if (config.detect_stalls) evidence.not_a_deadlock_because = detector.last().reason;
-            Evidence e = capture_evidence(t.reaper_pid(), record.evidence / "evidence", spec->stdout_path,
+            Evidence e = capture_evidence(t.root_pid(), record.evidence / "evidence", spec->stdout_path,
                                           spec->stderr_path, evidence);
             record.signature = e.signature;
         };
@@ -184,6 +193,7 @@ Result<std::vector<CellResult>> run_cells(const std::vector<Cell>& cells, const 
         observer.cell_finished(results[c]);
     };
     auto worker = [&] {
+        std::optional<PidNamespace> ns;  // dies with this thread's last run
         for (;;) {
             if (stop || (config.interrupt && config.interrupt->requested())) return;
             size_t i = next++;
@@ -202,7 +212,7 @@ Result<std::vector<CellResult>> run_cells(const std::vector<Cell>& cells, const 
             const double started_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch).count();
             RunRecord record;
             try {
-                record = run_once(cells[t.cell], t.run, config, interrupted, started_s);
+                record = run_once(cells[t.cell], t.run, config, interrupted, started_s, ns);
             } catch (const std::exception& e) {
                 // A harness bug must not take the other runs down: the run fails, saying why.
                 record.evidence = evidence_dir(cells[t.cell], t.run, config);

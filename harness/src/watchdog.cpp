@@ -45,7 +45,7 @@ Result<Watched> watch(ProcessTree& tree, const WatchOptions& options) {
             return w;
         }
         const auto now = clock::now();
-        const bool deadlocked = options.stall && now < deadline && options.stall->observe(tree.reaper_pid(), now);
+        const bool deadlocked = options.stall && now < deadline && options.stall->observe(tree.root_pid(), now);
         if (deadlocked || now >= deadline) {
             Watched w;
             w.elapsed = elapsed();

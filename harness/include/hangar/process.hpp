@@ -1,13 +1,15 @@
-// A command started in a PID namespace of its own, so that its whole tree, daemons
-// included, can be killed at once and can never outlive the harness.
+// A command started in a PID namespace, so that its whole tree, daemons included, can be
+// killed at once and can never outlive the harness.
 #pragma once
 
 #include <sys/types.h>
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "hangar/pid_namespace.hpp"
 #include "hangar/result.hpp"
 
 namespace hangar {
@@ -28,19 +30,18 @@ std::vector<std::string> current_environment();
 // Resolves a program name the way execvp would, once, before any process is started.
 Result<std::filesystem::path> find_program(const std::string& name);
 
-// How the tree is contained. A small reaper of ours is PID 1 of a new PID namespace and
-// the command is its child. When that reaper dies, the kernel kills every process in
-// the namespace, however it daemonised (setsid, double fork). The reaper dies
-//   - after reporting the command's exit (so nothing the command left behind survives),
-//   - when the harness kills it (timeout, interrupt), and
-//   - when the harness thread that started it dies, even by SIGKILL (PR_SET_PDEATHSIG).
-// Reaping the reaper therefore proves the whole tree is gone.
+// How the tree is contained: the command is started in a PidNamespace (see there), as the
+// child of a reaper of ours that kills everything in the namespace once the command ends,
+// or when asked, before it reports. A collected or killed tree is therefore wholly gone,
+// however it daemonised (setsid, double fork), and no tree outlives the harness.
 //
-// REQUIRES: the thread that calls launch() outlives the ProcessTree (PDEATHSIG fires
-// when that thread exits). Needs root or unprivileged user namespaces.
+// REQUIRES: the thread that calls launch() outlives the ProcessTree (and the namespace).
 class ProcessTree {
 public:
+    // In a namespace of its own, created for this one run.
     static Result<ProcessTree> launch(const CommandSpec& spec);
+    // In `ns`, kept by the caller for many runs, one at a time; it must outlive the tree.
+    static Result<ProcessTree> launch(const CommandSpec& spec, PidNamespace& ns);
 
     ProcessTree(ProcessTree&& other) noexcept;
     ProcessTree& operator=(ProcessTree&& other) noexcept;
@@ -48,31 +49,31 @@ public:
     ProcessTree& operator=(const ProcessTree&) = delete;
     ~ProcessTree();  // kills and reaps whatever is still alive
 
-    // PID (in our namespace) of the reaper; the command is its only direct child. With
-    // `contain = false`, the command itself.
-    pid_t reaper_pid() const { return reaper_; }
+    // Every process of the run is below this one (in our namespace), which is not itself
+    // part of the run: the namespace's reaper or, with `contain = false`, the command.
+    pid_t root_pid() const { return root_; }
 
-    // Becomes readable when the command has ended (or the reaper died).
-    int ended_fd() const { return status_fd_; }
+    // Becomes readable when the command has ended (and, contained, its tree with it).
+    int ended_fd() const { return ended_fd_; }
 
-    // After ended_fd() is readable: the command's wait status, the reaper reaped, and with
-    // it every other process of the tree.
+    // After ended_fd() is readable: the command's wait status. Every other process of the
+    // tree is gone too.
     Result<int> collect();
 
-    // Kills every process of the tree and reaps the reaper. Idempotent.
+    // Kills every process of the tree and reaps them. Idempotent.
     void kill();
 
-    bool alive() const { return reaper_ > 0; }
+    bool alive() const { return root_ > 0; }
 
 private:
-    ProcessTree(pid_t reaper, int status_fd, int lifeline_fd, bool direct)
-        : reaper_(reaper), status_fd_(status_fd), lifeline_fd_(lifeline_fd), direct_(direct) {}
-    void release_fds();
+    ProcessTree() = default;
+    void release();
 
-    pid_t reaper_ = -1;
-    int status_fd_ = -1;    // reaper -> us: the command's wait status; direct: a pidfd
-    int lifeline_fd_ = -1;  // us -> reaper: its closing tells a reaper born late that we died
-    bool direct_ = false;
+    pid_t root_ = -1;
+    int ended_fd_ = -1;                      // the namespace's control socket, or a pidfd
+    PidNamespace* ns_ = nullptr;             // contained runs
+    std::unique_ptr<PidNamespace> own_ns_;   // ... in a namespace of their own
+    int lifeline_fd_ = -1;                   // direct: its closing tells a child born late that we died
 };
 
 }  // namespace hangar

@@ -1,0 +1,347 @@
+#include "hangar/pid_namespace.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "child_exec.hpp"
+
+namespace hangar {
+namespace {
+
+using detail::ExecPlan;
+
+// Messages on the control socket, one byte of kind first.
+constexpr char kStart = 'S';     // harness -> reaper: plan size; fds stdin, stdout, stderr, plan
+constexpr char kKill = 'K';      // harness -> reaper: end the run
+constexpr char kEnded = 'X';     // reaper -> harness: wait status; the namespace is empty
+constexpr char kOwnProc = 'R';   // reaper -> harness at birth: ready, /proc is the namespace's
+constexpr char kHostProc = 'P';  // reaper -> harness at birth: ready, /proc is the host's
+
+// The plan memfd: a header, then argv and envp as offsets (0 ends each list), then strings.
+// The reaper maps it privately and turns the offsets into pointers in place.
+struct PlanHeader {
+    uint64_t path;
+    uint64_t argc;
+    uint64_t envc;
+};
+static_assert(sizeof(uint64_t) == sizeof(char*), "plan offsets are rewritten as pointers");
+
+pid_t raw_fork(unsigned long flags) {
+    return static_cast<pid_t>(syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+}
+
+int exec_entry(void* plan) { detail::exec_plan(*static_cast<const ExecPlan*>(plan)); }
+
+// --- The reaper: a raw fork of the harness, so system calls only (see child_exec.hpp). ---
+
+void send_ended(int control, int status) {
+    char msg[1 + sizeof status];
+    msg[0] = kEnded;
+    std::memcpy(msg + 1, &status, sizeof status);
+    while (send(control, msg, sizeof msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+    }
+}
+
+// Kills everything in the namespace but us and reaps it all. Every process of the namespace
+// is our descendant and an orphan is reparented to us before its parent can be reaped, so
+// once waitpid says we have no child left, nothing of the run is left.
+void empty_namespace(pid_t command, int& command_status) {
+    kill(-1, SIGKILL);
+    for (;;) {
+        int st = 0;
+        pid_t r = waitpid(-1, &st, __WALL);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (r == command) command_status = st;
+    }
+}
+
+// Starts the command of a kStart message and closes the fds that came with it.
+pid_t start_command(uint64_t size, const int* fds) {
+    pid_t pid = -1;
+    void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fds[3], 0);
+    if (base != MAP_FAILED && size >= sizeof(PlanHeader)) {
+        char* b = static_cast<char*>(base);
+        PlanHeader h;
+        std::memcpy(&h, b, sizeof h);
+        auto* slots = reinterpret_cast<uint64_t*>(b + sizeof h);
+        const uint64_t n_slots = h.argc + 1 + h.envc + 1;
+        if (sizeof h + n_slots * sizeof(uint64_t) <= size && h.path < size) {
+            for (uint64_t i = 0; i < n_slots; ++i) {
+                uint64_t off = slots[i] < size ? slots[i] : 0;
+                char* p = off ? b + off : nullptr;
+                std::memcpy(&slots[i], &p, sizeof p);
+            }
+            auto** pointers = reinterpret_cast<char**>(slots);
+            ExecPlan plan{b + h.path, pointers, pointers + h.argc + 1, fds[0], fds[1], fds[2]};
+            pid = detail::vfork_clone(exec_entry, &plan);
+        }
+    }
+    if (base != MAP_FAILED) munmap(base, size);
+    for (int i = 0; i < 4; ++i) close(fds[i]);
+    return pid;
+}
+
+[[noreturn]] void run_reaper(int control, int lifeline_r) {
+    // PDEATHSIG only covers a parent dying from now on; the lifeline covers before.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    pollfd lifeline{lifeline_r, POLLIN, 0};
+    if (poll(&lifeline, 1, 0) != 0) _exit(1);
+    setsid();  // a terminal's Ctrl-C reaches the harness, which then ends the runs itself
+    int keep[] = {control, lifeline_r};
+    std::sort(std::begin(keep), std::end(keep));
+    detail::close_all_except(keep, 2);
+    // Our own 0-2 on /dev/null, so that the fds of a run always arrive above them.
+    for (int fd = open("/dev/null", O_RDWR); fd >= 0 && fd < 2; fd = dup(fd)) {
+    }
+
+    // A command's getpid() counts in this namespace, so /proc must too: tools that read
+    // /proc/<getpid()> (LeakSanitizer's tracer is one) would otherwise read another
+    // process, or none. The mount stays in this namespace's private mount table.
+    bool own_proc = mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
+                    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0;
+
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, nullptr);
+    int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    char hello = own_proc ? kOwnProc : kHostProc;
+    if (sigfd < 0 || send(control, &hello, 1, MSG_NOSIGNAL) != 1) _exit(1);
+
+    pid_t command = 0;
+    int status = 0;
+    for (;;) {
+        pollfd fds[2] = {{control, POLLIN, 0}, {sigfd, POLLIN, 0}};
+        if (poll(fds, 2, -1) < 0) continue;
+        if (fds[1].revents) {
+            signalfd_siginfo info;
+            while (read(sigfd, &info, sizeof info) > 0) {
+            }
+            bool command_ended = false;
+            for (int st; ;) {  // orphans that end between runs are reaped here too
+                pid_t r = waitpid(-1, &st, WNOHANG | __WALL);
+                if (r <= 0) break;
+                if (r == command) status = st, command_ended = true;
+            }
+            if (command_ended) {
+                empty_namespace(command, status);  // whatever the command left behind dies
+                command = 0;
+                send_ended(control, status);
+            }
+        }
+        if (!fds[0].revents) continue;
+        char msg[1 + sizeof(uint64_t)] = {};
+        alignas(cmsghdr) char cbuf[CMSG_SPACE(4 * sizeof(int))];
+        iovec iov{msg, sizeof msg};
+        msghdr mh{};
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = cbuf;
+        mh.msg_controllen = sizeof cbuf;
+        ssize_t n = recvmsg(control, &mh, MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) _exit(0);  // the harness closed its end: this namespace is done
+        cmsghdr* c = CMSG_FIRSTHDR(&mh);
+        int fds_in[4] = {-1, -1, -1, -1};
+        int n_fds = 0;
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            n_fds = static_cast<int>((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+            std::memcpy(fds_in, CMSG_DATA(c), std::min(n_fds, 4) * sizeof(int));
+        }
+        if (msg[0] == kStart && n == sizeof msg && n_fds == 4 && command == 0) {
+            uint64_t size;
+            std::memcpy(&size, msg + 1, sizeof size);
+            command = start_command(size, fds_in);
+            if (command < 0) {
+                command = 0;
+                send_ended(control, 127 << 8);  // as a shell says "cannot execute"
+            }
+        } else {
+            for (int i = 0; i < std::min(n_fds, 4); ++i) close(fds_in[i]);
+            if (msg[0] == kKill && command > 0) {
+                empty_namespace(command, status);
+                command = 0;
+                send_ended(control, status);
+            }
+        }
+    }
+}
+
+void put_string(std::string& plan, uint64_t& slot, const std::string& s) {
+    slot = plan.size();
+    plan.append(s);
+    plan.push_back('\0');
+}
+
+}  // namespace
+
+Result<PidNamespace> PidNamespace::create() {
+    PidNamespace ns;
+    int sv[2] = {-1, -1}, lifeline[2] = {-1, -1};
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        return error(std::string("cannot create a socket pair: ") + std::strerror(errno));
+    if (pipe2(lifeline, O_CLOEXEC) != 0) {
+        int e = errno;
+        close(sv[0]);
+        close(sv[1]);
+        return error(std::string("cannot create a pipe: ") + std::strerror(e));
+    }
+    ns.control_fd_ = sv[0];
+    ns.lifeline_fd_ = lifeline[1];
+    ns.plan_fd_ = static_cast<int>(syscall(SYS_memfd_create, "hangar-run-plan", MFD_CLOEXEC));
+
+    pid_t init = ns.plan_fd_ < 0 ? -1 : raw_fork(CLONE_NEWPID | CLONE_NEWNS);
+    if (init < 0 && ns.plan_fd_ >= 0 && (errno == EPERM || errno == EINVAL))
+        init = raw_fork(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS);  // unprivileged: a user namespace grants it
+    if (init == 0) run_reaper(sv[1], lifeline[0]);
+    int fork_errno = errno;
+    close(sv[1]);
+    close(lifeline[0]);
+    if (init < 0)
+        return error(std::string("cannot create a PID namespace for the runs: ") + std::strerror(fork_errno) +
+                     " (hangar needs root or unprivileged user namespaces, "
+                     "sysctl kernel.unprivileged_userns_clone=1)");
+    ns.init_ = init;
+    char hello = 0;
+    ssize_t n;
+    do n = recv(ns.control_fd_, &hello, 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) return error("the PID namespace's reaper died as it started");
+    ns.shares_host_proc_ = hello == kHostProc;
+    return ns;
+}
+
+PidNamespace::PidNamespace(PidNamespace&& o) noexcept
+    : init_(std::exchange(o.init_, -1)),
+      control_fd_(std::exchange(o.control_fd_, -1)),
+      lifeline_fd_(std::exchange(o.lifeline_fd_, -1)),
+      plan_fd_(std::exchange(o.plan_fd_, -1)),
+      shares_host_proc_(o.shares_host_proc_),
+      running_(std::exchange(o.running_, false)) {}
+
+PidNamespace& PidNamespace::operator=(PidNamespace&& o) noexcept {
+    if (this != &o) {
+        shut();
+        init_ = std::exchange(o.init_, -1);
+        control_fd_ = std::exchange(o.control_fd_, -1);
+        lifeline_fd_ = std::exchange(o.lifeline_fd_, -1);
+        plan_fd_ = std::exchange(o.plan_fd_, -1);
+        shares_host_proc_ = o.shares_host_proc_;
+        running_ = std::exchange(o.running_, false);
+    }
+    return *this;
+}
+
+PidNamespace::~PidNamespace() { shut(); }
+
+void PidNamespace::shut() {
+    if (init_ > 0) {
+        // The kernel kills every process of a namespace whose init dies, and the init is
+        // reaped only once they are all gone.
+        ::kill(init_, SIGKILL);
+        while (waitpid(init_, nullptr, 0) < 0 && errno == EINTR) {
+        }
+    }
+    for (int fd : {control_fd_, lifeline_fd_, plan_fd_})
+        if (fd >= 0) close(fd);
+    init_ = control_fd_ = lifeline_fd_ = plan_fd_ = -1;
+    running_ = false;
+}
+
+Status PidNamespace::start(const std::string& path, const std::vector<std::string>& argv,
+                           const std::vector<std::string>& envp, int stdin_fd, int stdout_fd, int stderr_fd) {
+    if (!usable()) return error("the PID namespace for the runs is gone");
+    if (running_) return error("a run is still going on in this PID namespace");
+    PlanHeader h{0, argv.size(), envp.size()};
+    std::vector<uint64_t> slots(argv.size() + 1 + envp.size() + 1, 0);
+    std::string plan(sizeof h + slots.size() * sizeof(uint64_t), '\0');
+    put_string(plan, h.path, path);
+    for (size_t i = 0; i < argv.size(); ++i) put_string(plan, slots[i], argv[i]);
+    for (size_t i = 0; i < envp.size(); ++i) put_string(plan, slots[argv.size() + 1 + i], envp[i]);
+    std::memcpy(plan.data(), &h, sizeof h);
+    std::memcpy(plan.data() + sizeof h, slots.data(), slots.size() * sizeof(uint64_t));
+    for (size_t done = 0; done < plan.size();) {
+        ssize_t n = pwrite(plan_fd_, plan.data() + done, plan.size() - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return error(std::string("cannot write the run's plan: ") + std::strerror(errno));
+        done += static_cast<size_t>(n);
+    }
+
+    char msg[1 + sizeof(uint64_t)];
+    msg[0] = kStart;
+    uint64_t size = plan.size();
+    std::memcpy(msg + 1, &size, sizeof size);
+    int fds[4] = {stdin_fd, stdout_fd, stderr_fd, plan_fd_};
+    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof fds)] = {};
+    iovec iov{msg, sizeof msg};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof cbuf;
+    cmsghdr* c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof fds);
+    std::memcpy(CMSG_DATA(c), fds, sizeof fds);
+    ssize_t n;
+    do n = sendmsg(control_fd_, &mh, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n != static_cast<ssize_t>(sizeof msg)) {
+        shut();
+        return error("the PID namespace's reaper is gone");
+    }
+    running_ = true;
+    return {};
+}
+
+Result<int> PidNamespace::read_ending() {
+    char msg[1 + sizeof(int)];
+    ssize_t n;
+    do n = recv(control_fd_, msg, sizeof msg, 0);
+    while (n < 0 && errno == EINTR);
+    running_ = false;
+    if (n != static_cast<ssize_t>(sizeof msg) || msg[0] != kEnded) {
+        shut();  // whatever is left dies with the reaper
+        return error("the run's reaper died without reporting");
+    }
+    int status;
+    std::memcpy(&status, msg + 1, sizeof status);
+    return status;
+}
+
+Result<int> PidNamespace::finish() {
+    if (!running_) return error("no run is going on");
+    return read_ending();
+}
+
+Result<int> PidNamespace::kill_run() {
+    if (!running_) return error("no run is going on");
+    char k = kKill;
+    // The run may have ended meanwhile: then the reaper ignores this and its answer is
+    // already on its way.
+    while (send(control_fd_, &k, 1, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+    }
+    return read_ending();
+}
+
+}  // namespace hangar
