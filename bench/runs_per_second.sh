@@ -35,3 +35,5 @@ for kind in native python; do
     "$(echo "($tmpfs - $bare) / $bare * 100" | bc -l)"
 done
 echo "($runs runs each, sequential unless -j; overhead = hangar's time over the bare shell loop's, minus 1)"
+echo "(each run creates a folder and 4 files: on tmpfs the figure is the harness's own cost;"
+echo " on disk it adds what the file system charges for creating them)"
