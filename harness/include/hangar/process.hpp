@@ -49,8 +49,8 @@ public:
     ProcessTree& operator=(const ProcessTree&) = delete;
     ~ProcessTree();  // kills and reaps whatever is still alive
 
-    // Every process of the run is below this one (in our namespace), which is not itself
-    // part of the run: the namespace's reaper or, with `contain = false`, the command.
+    // The process every process of the run is below (in our namespace): the namespace's
+    // reaper, itself no part of the run, or with `contain = false` the command itself.
     pid_t root_pid() const { return root_; }
 
     // Becomes readable when the command has ended (and, contained, its tree with it).
