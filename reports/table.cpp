@@ -10,6 +10,8 @@ std::string render_table(const std::vector<CellResult>& cells) {
     std::vector<std::string> columns;  // "method" or "method/sanitizer", in first-seen order
     std::vector<std::string> rows;
     std::map<std::pair<std::string, std::string>, std::string> text;
+    // A rate's interval would triple a cell's width: it goes in a numbered line below.
+    std::vector<std::string> rates;
     int met = 0, undecided = 0, not_applicable = 0;
     for (const auto& c : cells) {
         std::string column(to_string(c.cell.method));
@@ -17,18 +19,19 @@ std::string render_table(const std::vector<CellResult>& cells) {
         std::string row = c.cell.scenario_id();
         if (std::find(columns.begin(), columns.end(), column) == columns.end()) columns.push_back(column);
         if (std::find(rows.begin(), rows.end(), row) == rows.end()) rows.push_back(row);
-        std::string cell = c.summary();
-        if (c.cell.expect().stochastic()) {
-            Interval ci = c.hang_rate_ci95();
-            char rate[96];
-            std::snprintf(rate, sizeof rate, " (hang rate %.2f, CI %.2f-%.2f, floor %.2f)", c.hang_rate(), ci.low,
-                          ci.high, c.cell.expect().min_hang_rate);
-            cell += rate;
-        }
         if (!c.cell.applicable()) {
             text[{row, column}] = "n/a";
             ++not_applicable;
             continue;
+        }
+        std::string cell = c.summary();
+        if (c.cell.expect().stochastic()) {
+            Interval ci = c.hang_rate_ci95();
+            char rate[160];
+            std::snprintf(rate, sizeof rate, "hang rate %.2f (95%% CI %.2f-%.2f), floor %.2f", c.hang_rate(), ci.low,
+                          ci.high, c.cell.expect().min_hang_rate);
+            rates.push_back("[" + std::to_string(rates.size() + 1) + "] " + row + " " + column + ": " + rate);
+            cell += " [" + std::to_string(rates.size()) + "]";
         }
         if (c.cell.expect().starts && !c.runs.empty()) {
             auto [lo, hi] = std::minmax_element(c.runs.begin(), c.runs.end(), [](const RunRecord& a, const RunRecord& b) {
@@ -72,6 +75,7 @@ std::string render_table(const std::vector<CellResult>& cells) {
         }
         out += trimmed(line);
     }
+    for (const auto& r : rates) out += r + "\n";
     out += std::to_string(met) + " cells met, " +
            std::to_string(static_cast<int>(cells.size()) - met - undecided - not_applicable) + " missed";
     if (undecided) out += ", " + std::to_string(undecided) + " undecided (more runs needed)";
