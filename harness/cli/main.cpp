@@ -1,5 +1,6 @@
 // hangar: reproduces the hangs fork() causes in multi-threaded processes, side by side
 // with the spawn and forkserver start methods that avoid them.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -41,6 +42,10 @@ std::string unknown_command(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     using namespace hangar::cli;
+    // Started with stdin, stdout or stderr closed, the first sockets and files hangar opens
+    // would take those numbers, and its progress lines would land in them.
+    for (int fd = 0; fd <= 2; ++fd)
+        if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd) return 2;
     CLI::App app{"hangar: reproduce the hangs that fork() causes in multi-threaded processes,\n"
                  "side by side with the spawn and forkserver start methods that avoid them."};
     app.footer(kFooter);

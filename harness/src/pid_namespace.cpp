@@ -74,17 +74,30 @@ void empty_namespace(pid_t command, int& command_status) {
     }
 }
 
-// Starts the command of a kStart message and closes the fds that came with it.
+// Appends the decimal digits of `n` at `out`; returns the end.
+char* put_decimal(char* out, int n) {
+    char digits[12];
+    int count = 0;
+    do digits[count++] = static_cast<char>('0' + n % 10), n /= 10;
+    while (n > 0 && count < 11);
+    while (count > 0) *out++ = digits[--count];
+    return out;
+}
+
+// Starts the command of a kStart message and closes the fds that came with it. A command
+// that cannot start says why on its stderr (strerror is not safe here: the errno).
 pid_t start_command(uint64_t size, const int* fds) {
     pid_t pid = -1;
+    int why = EINVAL;  // a plan that does not hold together
     void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fds[3], 0);
+    if (base == MAP_FAILED) why = errno;
     if (base != MAP_FAILED && size >= sizeof(PlanHeader)) {
         char* b = static_cast<char*>(base);
         PlanHeader h;
         std::memcpy(&h, b, sizeof h);
         auto* slots = reinterpret_cast<uint64_t*>(b + sizeof h);
         const uint64_t n_slots = h.argc + 1 + h.envc + 1;
-        if (sizeof h + n_slots * sizeof(uint64_t) <= size && h.path < size) {
+        if (h.argc < size && h.envc < size && sizeof h + n_slots * sizeof(uint64_t) <= size && h.path < size) {
             for (uint64_t i = 0; i < n_slots; ++i) {
                 uint64_t off = slots[i] < size ? slots[i] : 0;
                 char* p = off ? b + off : nullptr;
@@ -93,7 +106,15 @@ pid_t start_command(uint64_t size, const int* fds) {
             auto** pointers = reinterpret_cast<char**>(slots);
             ExecPlan plan{b + h.path, pointers, pointers + h.argc + 1, fds[0], fds[1], fds[2]};
             pid = detail::vfork_clone(exec_entry, &plan);
+            if (pid < 0) why = errno;
         }
+    }
+    if (pid < 0) {
+        char line[96] = "hangar: the run's reaper could not start the command (errno ";
+        char* end = put_decimal(line + std::strlen(line), why);
+        *end++ = ')';
+        *end++ = '\n';
+        detail::write_all(fds[2], line, static_cast<size_t>(end - line));
     }
     if (base != MAP_FAILED) munmap(base, size);
     for (int i = 0; i < 4; ++i) close(fds[i]);
@@ -101,14 +122,22 @@ pid_t start_command(uint64_t size, const int* fds) {
 }
 
 [[noreturn]] void run_reaper(int control, int lifeline_r) {
+    // The harness's handlers (SIGINT, SIGTERM) would make PID 1 signalable from inside the
+    // namespace (a scenario's `kill 0` reaches our process group) and would run harness code
+    // here. With default handling, PID 1 ignores every signal its namespace sends it.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);
+    // Our copy of the lifeline's write end must go before the check can see the harness's
+    // end closed.
+    int keep[] = {control, lifeline_r};
+    std::sort(std::begin(keep), std::end(keep));
+    detail::close_all_except(keep, 2);
     // PDEATHSIG only covers a parent dying from now on; the lifeline covers before.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     pollfd lifeline{lifeline_r, POLLIN, 0};
     if (poll(&lifeline, 1, 0) != 0) _exit(1);
     setsid();  // a terminal's Ctrl-C reaches the harness, which then ends the runs itself
-    int keep[] = {control, lifeline_r};
-    std::sort(std::begin(keep), std::end(keep));
-    detail::close_all_except(keep, 2);
     // Our own 0-2 on /dev/null, so that the fds of a run always arrive above them.
     for (int fd = open("/dev/null", O_RDWR); fd >= 0 && fd < 2; fd = dup(fd)) {
     }
@@ -167,13 +196,18 @@ pid_t start_command(uint64_t size, const int* fds) {
             n_fds = static_cast<int>((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
             std::memcpy(fds_in, CMSG_DATA(c), std::min(n_fds, 4) * sizeof(int));
         }
-        if (msg[0] == kStart && n == sizeof msg && n_fds == 4 && command == 0) {
-            uint64_t size;
-            std::memcpy(&size, msg + 1, sizeof size);
-            command = start_command(size, fds_in);
-            if (command < 0) {
+        if (msg[0] == kStart && command == 0) {
+            uint64_t size = 0;
+            if (n == sizeof msg && n_fds == 4) {
+                std::memcpy(&size, msg + 1, sizeof size);
+                command = start_command(size, fds_in);
+            } else {
+                for (int i = 0; i < std::min(n_fds, 4); ++i) close(fds_in[i]);
+                command = -1;
+            }
+            if (command < 0) {  // every start gets its one answer, as a shell's "cannot execute"
                 command = 0;
-                send_ended(control, 127 << 8);  // as a shell says "cannot execute"
+                send_ended(control, 127 << 8);
             }
         } else {
             for (int i = 0; i < std::min(n_fds, 4); ++i) close(fds_in[i]);
@@ -209,9 +243,12 @@ Result<PidNamespace> PidNamespace::create() {
     ns.lifeline_fd_ = lifeline[1];
     ns.plan_fd_ = static_cast<int>(syscall(SYS_memfd_create, "hangar-run-plan", MFD_CLOEXEC));
 
+    bool user_ns = false;
     pid_t init = ns.plan_fd_ < 0 ? -1 : raw_fork(CLONE_NEWPID | CLONE_NEWNS);
-    if (init < 0 && ns.plan_fd_ >= 0 && (errno == EPERM || errno == EINVAL))
-        init = raw_fork(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS);  // unprivileged: a user namespace grants it
+    if (init < 0 && ns.plan_fd_ >= 0 && (errno == EPERM || errno == EINVAL)) {
+        user_ns = true;  // unprivileged: a user namespace grants the other two
+        init = raw_fork(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS);
+    }
     if (init == 0) run_reaper(sv[1], lifeline[0]);
     int fork_errno = errno;
     close(sv[1]);
@@ -227,6 +264,23 @@ Result<PidNamespace> PidNamespace::create() {
     while (n < 0 && errno == EINTR);
     if (n != 1) return error("the PID namespace's reaper died as it started");
     ns.shares_host_proc_ = hello == kHostProc;
+    // Unmapped, a run would see itself as nobody (65534); mapped, as the user who ran hangar,
+    // as it does without a user namespace. Done before any command starts in it.
+    if (user_ns) {
+        const std::string proc = "/proc/" + std::to_string(init) + "/";
+        const std::string uid = std::to_string(getuid()), gid = std::to_string(getgid());
+        for (auto [file, text] : {std::pair{"setgroups", std::string("deny")},
+                                  std::pair{"uid_map", uid + " " + uid + " 1"},
+                                  std::pair{"gid_map", gid + " " + gid + " 1"}}) {
+            int fd = open((proc + file).c_str(), O_WRONLY | O_CLOEXEC);
+            bool written = fd >= 0 && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+            int e = errno;
+            if (fd >= 0) close(fd);
+            if (!written)
+                return error("cannot map the user into the runs' user namespace (" + proc + file +
+                             "): " + std::strerror(e));
+        }
+    }
     return ns;
 }
 
@@ -314,7 +368,17 @@ Status PidNamespace::start(const std::string& path, const std::vector<std::strin
     return {};
 }
 
-Result<int> PidNamespace::read_ending() {
+Result<int> PidNamespace::read_ending(int timeout_ms) {
+    pollfd answer{control_fd_, POLLIN, 0};
+    int ready;
+    do ready = poll(&answer, 1, timeout_ms);
+    while (ready < 0 && errno == EINTR);
+    if (ready == 0) {
+        running_ = false;
+        shut();  // the kernel ends what the reaper could not
+        return error("the run's reaper did not empty its namespace within " + std::to_string(timeout_ms / 1000) +
+                     " s (a process that ignores SIGKILL, in uninterruptible sleep?)");
+    }
     char msg[1 + sizeof(int)];
     ssize_t n;
     do n = recv(control_fd_, msg, sizeof msg, 0);
@@ -331,7 +395,7 @@ Result<int> PidNamespace::read_ending() {
 
 Result<int> PidNamespace::finish() {
     if (!running_) return error("no run is going on");
-    return read_ending();
+    return read_ending(-1);  // ended_fd() was readable: the answer is there
 }
 
 Result<int> PidNamespace::kill_run() {
@@ -341,7 +405,7 @@ Result<int> PidNamespace::kill_run() {
     // already on its way.
     while (send(control_fd_, &k, 1, MSG_NOSIGNAL) < 0 && errno == EINTR) {
     }
-    return read_ending();
+    return read_ending(60'000);
 }
 
 }  // namespace hangar

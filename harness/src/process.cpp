@@ -22,11 +22,13 @@ namespace {
 
 struct DirectPlan {
     detail::ExecPlan exec;
-    int lifeline_r;
+    int lifeline_r, lifeline_w;
 };
 
 int direct_child_entry(void* arg) {
     const auto& plan = *static_cast<const DirectPlan*>(arg);
+    // Our copy of the write end would keep the lifeline open whatever the harness does.
+    close(plan.lifeline_w);
     // PDEATHSIG only covers a parent dying from now on; the lifeline covers before.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     pollfd lifeline{plan.lifeline_r, POLLIN, 0};
@@ -110,7 +112,8 @@ Result<ProcessTree> ProcessTree::launch(const CommandSpec& spec) {
         if (!fds) return fds.error();
         int lifeline[2];
         if (pipe2(lifeline, O_CLOEXEC) != 0) return error(std::string("cannot create a pipe: ") + std::strerror(errno));
-        DirectPlan plan{{path.c_str(), argv.data(), envp.data(), fds->in, fds->out, fds->err}, lifeline[0]};
+        DirectPlan plan{{path.c_str(), argv.data(), envp.data(), fds->in, fds->out, fds->err}, lifeline[0],
+                        lifeline[1]};
         pid_t child = detail::vfork_clone(direct_child_entry, &plan);
         int fork_errno = errno;
         close(lifeline[0]);
@@ -120,8 +123,11 @@ Result<ProcessTree> ProcessTree::launch(const CommandSpec& spec) {
         }
         ProcessTree tree;
         tree.root_ = child;
-        tree.ended_fd_ = static_cast<int>(syscall(SYS_pidfd_open, child, 0));
         tree.lifeline_fd_ = lifeline[1];
+        tree.ended_fd_ = static_cast<int>(syscall(SYS_pidfd_open, child, 0));
+        if (tree.ended_fd_ < 0)  // without it the end could not be seen: the tree's destructor ends it
+            return error(std::string("cannot watch ") + path + ": pidfd_open: " + std::strerror(errno) +
+                         " (Linux 5.3 or later needed)");
         return tree;
     }
     auto ns = PidNamespace::create();

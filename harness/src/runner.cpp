@@ -57,12 +57,20 @@ RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& 
         return record;
     };
     if (!spec) return fail_to_start(spec.error());
-    if (!ns || !ns->usable()) {
+    auto fresh_namespace = [&]() -> Status {
         auto created = PidNamespace::create();
-        if (!created) return fail_to_start(created.error());
+        if (!created) return created.error();
         ns.emplace(std::move(*created));
-    }
+        return {};
+    };
+    if (!ns || !ns->usable())
+        if (auto made = fresh_namespace(); !made) return fail_to_start(made.error());
     auto tree = ProcessTree::launch(*spec, *ns);
+    // A reaper that died since the last run shows only now; that is no reason to fail a run.
+    if (!tree && !ns->usable()) {
+        if (auto made = fresh_namespace(); !made) return fail_to_start(made.error());
+        tree = ProcessTree::launch(*spec, *ns);
+    }
     if (!tree) return fail_to_start(tree.error());
     WatchOptions options;
     options.limit = config.limit;

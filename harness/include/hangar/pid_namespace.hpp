@@ -62,7 +62,7 @@ public:
 
 private:
     PidNamespace() = default;
-    Result<int> read_ending();
+    Result<int> read_ending(int timeout_ms);  // -1: no limit
     void shut();
 
     pid_t init_ = -1;
