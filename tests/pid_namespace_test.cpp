@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -121,6 +123,38 @@ TEST(PidNamespace, AProgramThatCannotStartExits127AndTheNamespaceGoesOn) {
     EXPECT_NE(slurp(dir.path() / "stderr.txt").find("cannot execute"), std::string::npos);
     auto next = ProcessTree::launch(tree_maker(dir, {"exit", "4"}), *ns);
     EXPECT_EQ(exit_code(next), 4);
+}
+
+// Without root, the namespace comes through a user namespace; the run must still see the
+// user who ran hangar, not nobody. As root, this drops to an unprivileged uid in a child
+// process first (exit codes: 0 as expected, 77 cannot be tried here, else a failure).
+TEST(PidNamespace, WithoutRootARunSeesTheUsersOwnIds) {
+    if (getuid() != 0) GTEST_SKIP() << "needs root to become another user";
+    TempDir dir;
+    ASSERT_EQ(chmod(dir.path().c_str(), 0777), 0);
+    constexpr uid_t kUser = 1000;
+    constexpr gid_t kGroup = 1000;
+    pid_t child = fork();
+    if (child == 0) {
+        if (setgroups(0, nullptr) != 0 || setgid(kGroup) != 0 || setuid(kUser) != 0) _exit(77);
+        // As if exec'd by that user: a changed uid makes a process undumpable, and then its
+        // /proc files (the new namespace's uid_map among them) stay root's.
+        prctl(PR_SET_DUMPABLE, 1);
+        CommandSpec spec = tree_maker(dir, {"ids"});
+        if (access(spec.argv[0].c_str(), X_OK) != 0) _exit(77);  // a build folder others cannot reach
+        auto ns = PidNamespace::create();
+        if (!ns) _exit(77);  // unprivileged user namespaces switched off here
+        auto tree = ProcessTree::launch(spec, *ns);
+        if (!tree) _exit(3);
+        auto status = tree->collect();
+        _exit(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0 ? 0 : 4);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "cannot run unprivileged here";
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    EXPECT_EQ(slurp(dir.path() / "stdout.txt"), "uid 1000 gid 1000\n");
 }
 
 }  // namespace

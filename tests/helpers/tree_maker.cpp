@@ -132,6 +132,10 @@ int main(int argc, char** argv) {
         std::printf("%s pid %d\n", same ? "same" : "different", static_cast<int>(getpid()));
         return 0;
     }
+    if (mode == "ids") {  // the user and group the run sees itself as
+        std::printf("uid %d gid %d\n", static_cast<int>(getuid()), static_cast<int>(getgid()));
+        return 0;
+    }
     if (mode == "sleep-forever") {
         report_pid();
         pause_forever();
