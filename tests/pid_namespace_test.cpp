@@ -140,14 +140,18 @@ TEST(PidNamespace, WithoutRootARunSeesTheUsersOwnIds) {
         // As if exec'd by that user: a changed uid makes a process undumpable, and then its
         // /proc files (the new namespace's uid_map among them) stay root's.
         prctl(PR_SET_DUMPABLE, 1);
-        CommandSpec spec = tree_maker(dir, {"ids"});
-        if (access(spec.argv[0].c_str(), X_OK) != 0) _exit(77);  // a build folder others cannot reach
-        auto ns = PidNamespace::create();
-        if (!ns) _exit(77);  // unprivileged user namespaces switched off here
-        auto tree = ProcessTree::launch(spec, *ns);
-        if (!tree) _exit(3);
-        auto status = tree->collect();
-        _exit(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0 ? 0 : 4);
+        // In a function, so that the namespace is destroyed (its reaper reaped) before _exit.
+        auto try_it = [&]() -> int {
+            CommandSpec spec = tree_maker(dir, {"ids"});
+            if (access(spec.argv[0].c_str(), X_OK) != 0) return 77;  // a build folder others cannot reach
+            auto ns = PidNamespace::create();
+            if (!ns) return 77;  // unprivileged user namespaces switched off here
+            auto tree = ProcessTree::launch(spec, *ns);
+            if (!tree) return 3;
+            auto status = tree->collect();
+            return status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0 ? 0 : 4;
+        };
+        _exit(try_it());
     }
     int status = 0;
     ASSERT_EQ(waitpid(child, &status, 0), child);
