@@ -42,6 +42,23 @@ struct PlanHeader {
 };
 static_assert(sizeof(uint64_t) == sizeof(char*), "plan offsets are rewritten as pointers");
 
+// A kStart message's bytes and room for its four fds, framed as sendmsg and recvmsg want
+// them (the header points into the object itself, hence no copies).
+struct StartMessage {
+    char bytes[1 + sizeof(uint64_t)] = {};
+    alignas(cmsghdr) char control[CMSG_SPACE(4 * sizeof(int))] = {};
+    iovec iov{bytes, sizeof bytes};
+    msghdr header{};
+    StartMessage() {
+        header.msg_iov = &iov;
+        header.msg_iovlen = 1;
+        header.msg_control = control;
+        header.msg_controllen = sizeof control;
+    }
+    StartMessage(const StartMessage&) = delete;
+    StartMessage& operator=(const StartMessage&) = delete;
+};
+
 pid_t raw_fork(unsigned long flags) {
     return static_cast<pid_t>(syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
 }
@@ -178,18 +195,12 @@ pid_t start_command(uint64_t size, const int* fds) {
             }
         }
         if (!fds[0].revents) continue;
-        char msg[1 + sizeof(uint64_t)] = {};
-        alignas(cmsghdr) char cbuf[CMSG_SPACE(4 * sizeof(int))];
-        iovec iov{msg, sizeof msg};
-        msghdr mh{};
-        mh.msg_iov = &iov;
-        mh.msg_iovlen = 1;
-        mh.msg_control = cbuf;
-        mh.msg_controllen = sizeof cbuf;
-        ssize_t n = recvmsg(control, &mh, MSG_CMSG_CLOEXEC);
+        StartMessage in;  // also big enough for a kKill
+        const char* msg = in.bytes;
+        ssize_t n = recvmsg(control, &in.header, MSG_CMSG_CLOEXEC);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) _exit(0);  // the harness closed its end: this namespace is done
-        cmsghdr* c = CMSG_FIRSTHDR(&mh);
+        cmsghdr* c = CMSG_FIRSTHDR(&in.header);
         int fds_in[4] = {-1, -1, -1, -1};
         int n_fds = 0;
         if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
@@ -198,7 +209,7 @@ pid_t start_command(uint64_t size, const int* fds) {
         }
         if (msg[0] == kStart && command == 0) {
             uint64_t size = 0;
-            if (n == sizeof msg && n_fds == 4) {
+            if (n == sizeof in.bytes && n_fds == 4) {
                 std::memcpy(&size, msg + 1, sizeof size);
                 command = start_command(size, fds_in);
             } else {
@@ -340,27 +351,20 @@ Status PidNamespace::start(const std::string& path, const std::vector<std::strin
         done += static_cast<size_t>(n);
     }
 
-    char msg[1 + sizeof(uint64_t)];
-    msg[0] = kStart;
+    StartMessage out;
+    out.bytes[0] = kStart;
     uint64_t size = plan.size();
-    std::memcpy(msg + 1, &size, sizeof size);
+    std::memcpy(out.bytes + 1, &size, sizeof size);
     int fds[4] = {stdin_fd, stdout_fd, stderr_fd, plan_fd_};
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof fds)] = {};
-    iovec iov{msg, sizeof msg};
-    msghdr mh{};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof cbuf;
-    cmsghdr* c = CMSG_FIRSTHDR(&mh);
+    cmsghdr* c = CMSG_FIRSTHDR(&out.header);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(sizeof fds);
     std::memcpy(CMSG_DATA(c), fds, sizeof fds);
     ssize_t n;
-    do n = sendmsg(control_fd_, &mh, MSG_NOSIGNAL);
+    do n = sendmsg(control_fd_, &out.header, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
-    if (n != static_cast<ssize_t>(sizeof msg)) {
+    if (n != static_cast<ssize_t>(sizeof out.bytes)) {
         shut();
         return error("the PID namespace's reaper is gone");
     }
