@@ -19,12 +19,7 @@ using testing::PidReports;
 using testing::slurp;
 using testing::TempDir;
 using testing::tree_maker;
-
-int wait_status(ProcessTree& tree) {
-    auto status = tree.collect();
-    EXPECT_TRUE(status.ok()) << (status.ok() ? "" : status.error().message);
-    return status.ok() ? *status : -1;
-}
+using testing::wait_status;
 
 TEST(ProcessTree, ReportsExitStatus) {
     TempDir dir;

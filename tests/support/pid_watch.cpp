@@ -1,5 +1,7 @@
 #include "pid_watch.hpp"
 
+#include <gtest/gtest.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -77,6 +79,12 @@ bool ended_within(int pidfd, int timeout_ms) {
     if (pidfd < 0) return true;  // could not be opened: already gone
     pollfd p{pidfd, POLLIN, 0};
     return poll(&p, 1, timeout_ms) == 1;
+}
+
+int wait_status(ProcessTree& tree) {
+    auto status = tree.collect();
+    EXPECT_TRUE(status.ok()) << (status.ok() ? "" : status.error().message);
+    return status.ok() ? *status : -1;
 }
 
 std::string slurp(const std::filesystem::path& file) {

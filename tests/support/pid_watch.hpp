@@ -46,6 +46,9 @@ private:
     std::filesystem::path path_;
 };
 
+// Collects `tree` and returns its wait status, -1 (and a test failure) if that fails.
+int wait_status(ProcessTree& tree);
+
 // A whole file as text, and as JSON.
 std::string slurp(const std::filesystem::path& file);
 nlohmann::json read_json(const std::filesystem::path& file);
