@@ -22,10 +22,7 @@ def main(path):
         return HARNESS_FAILURE
     for cell in results["cells"]:
         if cell.get("miss"):
-            key = f"{cell['scenario']}/{cell['variant']}:{cell['method']}"
-            if cell["sanitizer"] != "none":
-                key += ":" + cell["sanitizer"]
-            print(f"nightly: {cell['miss'].upper()}: {key}: {cell['why']}")
+            print(f"nightly: {cell['miss'].upper()}: {cell['key']}: {cell['why']}")
     regressions = totals.get("regressions", 0) + totals.get("other_misses", 0)
     if regressions:
         print(f"nightly: REGRESSION: {regressions} cells missed (see summary.md)")

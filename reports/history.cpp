@@ -9,12 +9,6 @@
 
 namespace hangar::reports {
 
-std::string cell_key(const CellResult& cell) {
-    std::string key = cell.cell.scenario_id() + ":" + std::string(to_string(cell.cell.method));
-    if (cell.cell.sanitizer != "none") key += ":" + cell.cell.sanitizer;
-    return key;
-}
-
 Status append_history(const std::filesystem::path& file, const std::vector<CellResult>& cells,
                       const RunContext& context) {
     nlohmann::json line = {{"started_at", context.started_at}, {"command", context.command}};
@@ -22,21 +16,21 @@ Status append_history(const std::filesystem::path& file, const std::vector<CellR
     for (const auto& c : cells) {
         if (!c.cell.applicable()) continue;
         Interval ci = c.hang_rate_ci95();
-        line["cells"].push_back({{"key", cell_key(c)},
+        line["cells"].push_back({{"key", c.cell.key()},
                                  {"runs", c.runs.size()},
                                  {"hangs", c.hangs()},
                                  {"hang_rate", c.hang_rate()},
                                  {"hang_rate_ci95", {ci.low, ci.high}},
-                                 {"met", c.judgement.met}});
+                                 {"met", c.outcome() == Outcome::met}});
     }
     std::string text = line.dump() + "\n";
     int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return error("cannot append to history " + file.string() + ": " + std::strerror(errno));
+    if (fd < 0) return io_error("cannot append to history " + file.string() + ": " + std::strerror(errno));
     ssize_t n = write(fd, text.data(), text.size());
     int e = errno;
     close(fd);
     if (n != static_cast<ssize_t>(text.size()))
-        return error("cannot append to history " + file.string() + ": " + std::strerror(e));
+        return io_error("cannot append to history " + file.string() + ": " + std::strerror(e));
     return {};
 }
 

@@ -12,7 +12,7 @@
 namespace hangar::reports {
 
 struct HistoryCell {
-    std::string key;  // "family/variant:method" or "family/variant:method:sanitizer"
+    std::string key;  // Cell::key()
     int runs = 0;
     int hangs = 0;
     double hang_rate = 0;
@@ -25,9 +25,6 @@ struct HistoryEntry {
     std::string command;
     std::vector<HistoryCell> cells;
 };
-
-// The key a cell goes by in history, junit and merges.
-std::string cell_key(const CellResult& cell);
 
 // Appends one line for this run (O_APPEND, one write): earlier lines are never rewritten.
 Status append_history(const std::filesystem::path& file, const std::vector<CellResult>& cells,

@@ -55,38 +55,25 @@ fs::path from_report(const fs::path& target, const fs::path& report_dir) {
 
 // ---- cells -----------------------------------------------------------------------------
 
-enum class Mark { met, missed, undecided, na };
-
-Mark mark_of(const CellResult& c) {
-    if (!c.cell.applicable()) return Mark::na;
-    if (c.judgement.met) return Mark::met;
-    return c.judgement.undecided ? Mark::undecided : Mark::missed;
-}
-// Class, label and bar colour of each mark, in the order of Mark.
-struct MarkStyle {
-    const char *css, *label, *colour;
+// CSS class and bar colour of each outcome, in the order of Outcome.
+struct OutcomeStyle {
+    const char *css, *colour;
 };
-constexpr MarkStyle kMarkStyles[] = {
-    {"met", "met", "#3f9a52"},
-    {"missed", "MISSED", "#d0353a"},
-    {"undecided", "undecided", "#e0a526"},
-    {"na", "n/a", "#b8bec6"},
+constexpr OutcomeStyle kOutcomeStyles[] = {
+    {"met", "#3f9a52"},
+    {"missed", "#d0353a"},
+    {"undecided", "#e0a526"},
+    {"na", "#b8bec6"},
 };
-const char* mark_class(Mark m) { return kMarkStyles[static_cast<int>(m)].css; }
-const char* mark_label(Mark m) { return kMarkStyles[static_cast<int>(m)].label; }
-const char* mark_colour(Mark m) { return kMarkStyles[static_cast<int>(m)].colour; }
-
-std::string cell_label(const CellResult& c) {
-    std::string s = c.cell.scenario_id() + " \xC2\xB7 " + std::string(to_string(c.cell.method));
-    if (c.cell.sanitizer != "none") s += " \xC2\xB7 " + c.cell.sanitizer;
-    return s;
-}
+const char* mark_class(Outcome o) { return kOutcomeStyles[static_cast<int>(o)].css; }
+std::string mark_label(Outcome o) { return std::string(label(o).shout); }
+const char* mark_colour(Outcome o) { return kOutcomeStyles[static_cast<int>(o)].colour; }
 
 // One scenario variant: its cells grouped by sanitizer, each in matrix order.
 struct VariantGroup {
     std::string id;      // family/variant
     std::string anchor;  // html id
-    std::vector<std::pair<std::string, std::vector<const CellResult*>>> by_sanitizer;
+    std::vector<std::pair<Sanitizer, std::vector<const CellResult*>>> by_sanitizer;
 };
 
 std::vector<VariantGroup> group(const std::vector<const CellResult*>& cells) {
@@ -130,24 +117,24 @@ std::string rate_axis() {
 
 // The hang rate of one cell as a bar, its 95% interval as a whisker and, for a hang-rate
 // expectation, the floor as a dashed line.
-std::string rate_bar(const CellResult& c, Mark m) {
+std::string rate_bar(const CellResult& c, Outcome m) {
     const double rate = c.hang_rate();
     const Interval ci = c.hang_rate_ci95();
     std::string label = std::string(to_string(c.cell.method)) + ": ";
-    if (m == Mark::na)
+    if (m == Outcome::not_applicable)
         label += "not applicable";
     else
         label += fmt("hang rate %.2f, 95%% interval %.2f to %.2f, ", rate, ci.low, ci.high) + mark_label(m);
     std::string s = svg_open(kBarW, kBarH, label, "bar");
     s += fmt("<rect x=\"%.1f\" y=\"3\" width=\"%.1f\" height=\"12\" fill=\"%s\"/>", kPad, kBarW - 2 * kPad,
-             m == Mark::na ? "url(#hatch)" : "#eceff3");
-    if (m == Mark::na) return s + "</svg>";
+             m == Outcome::not_applicable ? "url(#hatch)" : "#eceff3");
+    if (m == Outcome::not_applicable) return s + "</svg>";
     for (double g : {0.25, 0.5, 0.75})
         s += fmt("<line x1=\"%.1f\" x2=\"%.1f\" y1=\"3\" y2=\"15\" stroke=\"#fff\"/>", rate_x(g), rate_x(g));
     if (!c.runs.empty())
         s += fmt("<rect x=\"%.1f\" y=\"3\" width=\"%.1f\" height=\"12\" fill=\"%s\"/>", kPad, rate_x(rate) - kPad,
                  mark_colour(m));
-    const Expectation& e = c.cell.expect();
+    const Expectation& e = c.cell.expect;
     if (e.stochastic())
         s +=
             fmt("<line x1=\"%.1f\" x2=\"%.1f\" y1=\"0\" y2=\"18\" stroke=\"#333\" stroke-dasharray=\"2 2\">"
@@ -189,7 +176,7 @@ std::string time_row(const CellResult& c, const LogAxis& a) {
     const double p50 = percentile(t, 0.5), p95 = percentile(t, 0.95), mx = percentile(t, 1);
     std::string s = svg_open(
         a.width, 20,
-        cell_label(c) + ": time to verdict p50 " + ms_text(p50) + ", p95 " + ms_text(p95) + ", max " + ms_text(mx),
+        c.cell.label() + ": time to verdict p50 " + ms_text(p50) + ", p95 " + ms_text(p95) + ", max " + ms_text(mx),
         "ttv");
     for (double d = a.lo; d <= a.hi * 1.001; d *= 10) {
         s += fmt("<line x1=\"%.1f\" x2=\"%.1f\" y1=\"0\" y2=\"20\" stroke=\"#e3e6ea\"/>", a.x(d), a.x(d));
@@ -238,7 +225,7 @@ std::string sparkline(const std::string& key, const std::vector<const HistoryCel
         if (!points[i]) continue;
         const HistoryCell& p = *points[i];
         s += fmt("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"><title>", px(i), py(p.hang_rate),
-                 i + 1 == n ? 3.5 : 2.2, mark_colour(p.met ? Mark::met : Mark::missed)) +
+                 i + 1 == n ? 3.5 : 2.2, mark_colour(p.met ? Outcome::met : Outcome::missed)) +
              escape_markup(history[i].started_at) + fmt(": hang rate %.2f (%d/%d), ", p.hang_rate, p.hangs, p.runs) +
              (p.met ? "met" : "not met") + "</title></circle>";
     }
@@ -322,14 +309,10 @@ table.sigs col.c{width:28%} table.sigs col.s{width:40%}
 footer{margin-top:40px;font-size:12px;color:var(--muted)}
 )";
 
-std::string header(const std::vector<const CellResult*>& cells, const RunContext& context) {
-    int count[4] = {};  // by Mark
+std::string header(const std::vector<const CellResult*>& cells, const Totals& totals, const RunContext& context) {
     size_t runs = 0;
-    for (const CellResult* c : cells) {
-        runs += c->runs.size();
-        ++count[static_cast<int>(mark_of(*c))];
-    }
-    const int missed = count[static_cast<int>(Mark::missed)];
+    for (const CellResult* c : cells) runs += c->runs.size();
+    const int missed = totals.missed;
     std::string s = "<header>\n<h1>hangar report</h1>\n";
     s += "<div class=\"command\"><code>" + escape_markup(context.command.empty() ? "(command not recorded)" : context.command) +
          "</code></div>\n<p>started <b>" + escape_markup(context.started_at.empty() ? "(unknown)" : context.started_at) +
@@ -342,8 +325,7 @@ std::string header(const std::vector<const CellResult*>& cells, const RunContext
              "<span class=\"missed\"><span class=\"n\">%d</span> missed</span> \xC2\xB7 "
              "<span class=\"undecided\"><span class=\"n\">%d</span> undecided</span> \xC2\xB7 "
              "<span class=\"na\"><span class=\"n\">%d</span> not applicable</span>",
-             count[static_cast<int>(Mark::met)], missed, count[static_cast<int>(Mark::undecided)],
-             count[static_cast<int>(Mark::na)]) +
+             totals.met, missed, totals.undecided, totals.not_applicable) +
          "</p>\n";
     return s + "</header>\n";
 }
@@ -351,13 +333,13 @@ std::string header(const std::vector<const CellResult*>& cells, const RunContext
 std::string attention(const std::vector<const CellResult*>& cells, const std::vector<VariantGroup>& groups) {
     std::string items;
     for (const CellResult* c : cells) {
-        Mark m = mark_of(*c);
-        if (m != Mark::missed && m != Mark::undecided) continue;
+        Outcome m = c->outcome();
+        if (m != Outcome::missed && m != Outcome::undecided) continue;
         std::string anchor;
         for (const auto& g : groups)
             if (g.id == c->cell.scenario_id()) anchor = g.anchor;
         items += std::string("<li><span class=\"badge ") + mark_class(m) + "\">" + mark_label(m) +
-                 "</span> <a href=\"#" + anchor + "\">" + escape_markup(cell_label(*c)) + "</a>: " + escape_markup(c->judgement.why) +
+                 "</span> <a href=\"#" + anchor + "\">" + escape_markup(c->cell.label()) + "</a>: " + escape_markup(c->judgement.why) +
                  "</li>\n";
     }
     if (items.empty()) return "";
@@ -366,7 +348,7 @@ std::string attention(const std::vector<const CellResult*>& cells, const std::ve
 
 std::string legend() {
     std::string s = "<div class=\"legend\">";
-    for (Mark m : {Mark::met, Mark::missed, Mark::undecided})
+    for (Outcome m : {Outcome::met, Outcome::missed, Outcome::undecided})
         s += std::string("<span><i style=\"background:") + mark_colour(m) + "\"></i>hang rate, expectation " +
              mark_label(m) + "</span>";
     s += "<span><i style=\"background:#eceff3;border:1px dashed #9aa0a6\"></i>not applicable</span>"
@@ -376,38 +358,38 @@ std::string legend() {
 }
 
 // One variant under one sanitizer: a bar per start method.
-std::string panel(const std::string& variant, const std::string& sanitizer, const std::vector<const CellResult*>& cells,
+std::string panel(const std::string& variant, Sanitizer sanitizer, const std::vector<const CellResult*>& cells,
                   const std::string& anchor) {
-    const bool miss = std::any_of(cells.begin(), cells.end(), [](auto* c) { return mark_of(*c) == Mark::missed; });
+    const bool miss = std::any_of(cells.begin(), cells.end(), [](auto* c) { return c->outcome() == Outcome::missed; });
     std::string s =
         std::string("<figure class=\"panel") + (miss ? " has-miss" : "") + "\"" +
         (anchor.empty() ? std::string() : " id=\"" + anchor + "\"") + "><figcaption>" + escape_markup(variant) +
-        "<span class=\"san\">sanitizer: " + escape_markup(sanitizer) +
+        "<span class=\"san\">sanitizer: " + std::string(to_string(sanitizer)) +
         "</span></figcaption>\n<table class=\"bars\"><thead><tr><th>method</th><th></th><th class=\"bar\">" +
         rate_axis() + "</th><th>hang rate (95% CI)</th></tr></thead><tbody>\n";
     std::set<std::string> reasons;
     for (const CellResult* c : cells) {
-        const Mark m = mark_of(*c);
+        const Outcome m = c->outcome();
         s += std::string("<tr class=\"m ") + mark_class(m) + "\"><th scope=\"row\">" +
              escape_markup(std::string(to_string(c->cell.method))) + "</th><td class=\"badge-cell\"><span class=\"badge " +
              mark_class(m) + "\">" + mark_label(m) + "</span></td><td class=\"bar\">" + rate_bar(*c, m) +
              "</td><td class=\"num\">";
-        if (m == Mark::na) {
+        if (m == Outcome::not_applicable) {
             s += "\xE2\x80\x94</td></tr>\n";
-            reasons.insert(c->cell.not_applicable_reason());
+            reasons.insert(c->cell.not_applicable_reason);
             continue;
         }
         const Interval ci = c->hang_rate_ci95();
         s += fmt("%.2f <small>(%.2f\xE2\x80\x93%.2f)</small>", c->hang_rate(), ci.low, ci.high) + "</td></tr>\n";
-        s += "<tr class=\"d\"><td></td><td colspan=\"3\">expect <code>" + escape_markup(c->cell.expect().text) +
+        s += "<tr class=\"d\"><td></td><td colspan=\"3\">expect <code>" + escape_markup(c->cell.expect.text) +
              "</code> \xC2\xB7 seen " + escape_markup(c->summary());
-        if ((m == Mark::missed || m == Mark::undecided) && !c->judgement.why.empty())
+        if ((m == Outcome::missed || m == Outcome::undecided) && !c->judgement.why.empty())
             s += std::string("<br><span class=\"why ") + mark_class(m) + "\">" + escape_markup(c->judgement.why) + "</span>";
         s += "</td></tr>\n";
     }
     s += "</tbody></table>\n";
     for (const auto& r : reasons) s += "<p class=\"note\">not applicable: " + escape_markup(r) + "</p>\n";
-    std::string note = cells.front()->cell.variant->sanitizer_note(sanitizer);
+    const std::string& note = cells.front()->cell.sanitizer_note;
     if (!note.empty()) s += "<p class=\"note\">" + escape_markup(note) + "</p>\n";
     return s + "</figure>\n";
 }
@@ -415,7 +397,7 @@ std::string panel(const std::string& variant, const std::string& sanitizer, cons
 // Panels by family; when the run has several sanitizers, one row per variant with a column
 // per sanitizer, so that the same sanitizer lines up down the page.
 std::string comparison(const std::vector<VariantGroup>& groups) {
-    std::vector<std::string> sanitizers;
+    std::vector<Sanitizer> sanitizers;
     for (const auto& g : groups)
         for (const auto& entry : g.by_sanitizer)
             if (std::find(sanitizers.begin(), sanitizers.end(), entry.first) == sanitizers.end())
@@ -476,7 +458,7 @@ std::string timing(const std::vector<const CellResult*>& cells) {
          time_axis(a) + "</th><th>p50</th><th>p95</th><th>max</th><th>hangs</th></tr></thead><tbody>\n";
     for (const CellResult* c : timed) {
         auto t = c->times_to_verdict_ms();
-        s += "<tr><td>" + escape_markup(cell_label(*c)) + "</td><td class=\"chart\">" + time_row(*c, a) +
+        s += "<tr><td>" + escape_markup(c->cell.label()) + "</td><td class=\"chart\">" + time_row(*c, a) +
              "</td><td class=\"num\">" + ms_text(percentile(t, 0.5)) + "</td><td class=\"num\">" +
              ms_text(percentile(t, 0.95)) + "</td><td class=\"num\">" + ms_text(percentile(t, 1)) +
              "</td><td class=\"num\">" + std::to_string(t.size()) + "</td></tr>\n";
@@ -491,7 +473,7 @@ std::string signatures(const std::vector<const CellResult*>& cells, const std::v
         auto sigs = c->signatures();
         auto found = c->finding_counts();
         if (sigs.empty() && found.empty()) continue;
-        rows += "<tr><td>" + escape_markup(cell_label(*c)) + "</td><td><ul>";
+        rows += "<tr><td>" + escape_markup(c->cell.label()) + "</td><td><ul>";
         for (const auto& [sig, n] : sigs)
             rows += fmt("<li><b>%d</b> \xC3\x97 ", n) +
                     (sig.empty() ? std::string("<i class=\"muted\">no stack readable</i>")
@@ -511,10 +493,10 @@ std::string signatures(const std::vector<const CellResult*>& cells, const std::v
     std::string notes;
     for (const auto& g : groups)
         for (const auto& [sanitizer, cs] : g.by_sanitizer) {
-            std::string note = cs.front()->cell.variant->sanitizer_note(sanitizer);
+            const std::string& note = cs.front()->cell.sanitizer_note;
             if (!note.empty())
-                notes +=
-                    "<tr><td>" + escape_markup(g.id) + "</td><td>" + escape_markup(sanitizer) + "</td><td>" + escape_markup(note) + "</td></tr>\n";
+                notes += "<tr><td>" + escape_markup(g.id) + "</td><td>" + std::string(to_string(sanitizer)) + "</td><td>" +
+                         escape_markup(note) + "</td></tr>\n";
         }
     if (!notes.empty())
         s += "<h3>Sanitizer notes</h3>\n<table class=\"data\"><thead><tr><th>variant</th><th>sanitizer</th>"
@@ -585,9 +567,9 @@ std::string evidence(const std::vector<const CellResult*>& cells, const fs::path
         int n = 0;
         for (auto [v, k] : shown)
             what += (what.empty() ? "" : ", ") + std::string(to_string(v)) + fmt(" %d", k), n += k;
-        const Mark m = mark_of(*c);
-        s += std::string("<details class=\"evidence\"") + (m == Mark::missed || n <= 3 ? " open" : "") +
-             "><summary><b>" + escape_markup(cell_label(*c)) + "</b> <span class=\"muted\">" + what + " of " +
+        const Outcome m = c->outcome();
+        s += std::string("<details class=\"evidence\"") + (m == Outcome::missed || n <= 3 ? " open" : "") +
+             "><summary><b>" + escape_markup(c->cell.label()) + "</b> <span class=\"muted\">" + what + " of " +
              std::to_string(c->runs.size()) + " runs</span> <span class=\"badge " + mark_class(m) + "\">" +
              mark_label(m) +
              "</span></summary>\n<table class=\"data runs\"><colgroup><col class=\"k\"><col class=\"v\"><col "
@@ -609,7 +591,7 @@ std::string trend(const std::vector<const CellResult*>& cells, const std::vector
         if (listed.insert(k).second) keys.push_back(k);
     };
     for (const CellResult* c : cells)
-        if (c->cell.applicable()) add(cell_key(*c));
+        if (c->cell.applicable()) add(c->cell.key());
     std::vector<std::map<std::string, const HistoryCell*>> by_key(history.size());
     for (size_t i = 0; i < history.size(); ++i)
         for (const auto& hc : history[i].cells) {
@@ -658,7 +640,7 @@ std::string render_html(const std::vector<CellResult>& cell_results, const RunCo
          "<pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
          "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#f1f3f5\"/>"
          "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#cfd4da\" stroke-width=\"2\"/></pattern></defs></svg>\n";
-    s += "<main>\n" + header(cells, context);
+    s += "<main>\n" + header(cells, tally(cell_results), context);
     s += "<nav><a href=\"#methods\">start methods</a><a href=\"#timing\">time to verdict</a>"
          "<a href=\"#signatures\">signatures</a>" +
          std::string(history.empty() ? "" : "<a href=\"#trend\">trend</a>") + "<a href=\"#evidence\">evidence</a>" +

@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <map>
 
-#include "history.hpp"
 #include "markup.hpp"
 
 namespace hangar::reports {
@@ -17,25 +16,27 @@ std::string seconds(double s) {
 }
 
 std::string testcase(const CellResult& c) {
-    const std::string classname = c.cell.family->name + "." + c.cell.variant->name;
-    std::string name(to_string(c.cell.method));
-    if (c.cell.sanitizer != "none") name += ":" + c.cell.sanitizer;
+    const std::string classname = c.cell.family + "." + c.cell.variant, name = c.cell.column();
     double time = 0;
     for (const auto& r : c.runs) time += r.seconds;
     std::string out = "    <testcase classname=\"" + escape_markup(classname) + "\" name=\"" + escape_markup(name) +
                       "\" time=\"" + seconds(time) + "\">\n";
-    if (!c.cell.applicable()) {
-        out += "      <skipped message=\"" + escape_markup(c.cell.not_applicable_reason()) + "\"/>\n";
-    } else if (c.judgement.undecided) {
-        out += "      <failure type=\"undecided\" message=\"" + escape_markup(c.judgement.why) + "\"/>\n";
-    } else if (!c.judgement.met) {
-        out += "      <failure type=\"" + escape_markup(std::string(to_string(classify_miss(c)))) + "\" message=\"" +
-               escape_markup(c.judgement.why) + "\"/>\n";
+    switch (c.outcome()) {
+        case Outcome::met: break;
+        case Outcome::not_applicable:
+            out += "      <skipped message=\"" + escape_markup(c.cell.not_applicable_reason) + "\"/>\n";
+            break;
+        case Outcome::undecided:
+            out += "      <failure type=\"undecided\" message=\"" + escape_markup(c.judgement.why) + "\"/>\n";
+            break;
+        case Outcome::missed:
+            out += "      <failure type=\"" + escape_markup(std::string(to_string(c.judgement.miss))) + "\" message=\"" +
+                   escape_markup(c.judgement.why) + "\"/>\n";
     }
-    std::string text = "expect: " + c.cell.expect().text + "\nobserved: " + c.summary() + "\n";
+    std::string text = "expect: " + c.cell.expect.text + "\nobserved: " + c.summary() + "\n";
     for (auto [sig, n] : c.signatures()) text += "signature: " + (sig.empty() ? "(no stack)" : sig) + " x" + std::to_string(n) + "\n";
     for (auto [what, n] : c.finding_counts()) text += "sanitizer: " + what + " x" + std::to_string(n) + "\n";
-    if (auto note = c.cell.variant->sanitizer_note(c.cell.sanitizer); !note.empty()) text += "note: " + note + "\n";
+    if (!c.cell.sanitizer_note.empty()) text += "note: " + c.cell.sanitizer_note + "\n";
     for (const auto& r : c.runs)
         if (r.verdict != Verdict::pass) text += std::string(to_string(r.verdict)) + ": " + r.evidence.string() + "\n";
     out += "      <system-out>" + escape_markup(text) + "</system-out>\n";
@@ -48,8 +49,8 @@ std::string render_junit(const std::vector<CellResult>& cells, const RunContext&
     std::map<std::string, std::vector<const CellResult*>> suites;  // family -> cells, in order
     std::vector<std::string> order;
     for (const auto& c : cells) {
-        if (!suites.count(c.cell.family->name)) order.push_back(c.cell.family->name);
-        suites[c.cell.family->name].push_back(&c);
+        if (!suites.count(c.cell.family)) order.push_back(c.cell.family);
+        suites[c.cell.family].push_back(&c);
     }
     struct Counts {
         int tests = 0, failures = 0, skipped = 0;
@@ -59,8 +60,8 @@ std::string render_junit(const std::vector<CellResult>& cells, const RunContext&
         Counts k;
         for (const auto* c : list) {
             ++k.tests;
-            k.skipped += !c->cell.applicable();
-            k.failures += c->cell.applicable() && !c->judgement.met;
+            k.skipped += c->outcome() == Outcome::not_applicable;
+            k.failures += c->outcome() == Outcome::missed || c->outcome() == Outcome::undecided;
             for (const auto& r : c->runs) k.time += r.seconds;
         }
         return k;

@@ -4,17 +4,15 @@
 #include <cstdio>
 #include <map>
 
-#include "history.hpp"
 
 namespace hangar::reports {
 namespace {
 
 std::string cell_text(const CellResult& c) {
-    if (!c.cell.applicable()) return "n/a";
-    std::string mark = c.judgement.met ? "✅" : c.judgement.undecided ? "❔" : "❌";
-    std::string text = mark + " " + c.summary();
-    const Expectation& e = c.cell.expect();
-    if (c.hangs() > 0 || e.outcome == Expectation::Outcome::hang || e.stochastic()) {
+    if (c.outcome() == Outcome::not_applicable) return std::string(label(Outcome::not_applicable).mark);
+    std::string text = std::string(label(c.outcome()).mark) + " " + c.summary();
+    const Expectation& e = c.cell.expect;
+    if (c.hangs() > 0 || e.kind == Expectation::Kind::hang || e.stochastic()) {
         Interval ci = c.hang_rate_ci95();
         char rate[80];
         std::snprintf(rate, sizeof rate, "<br>hang rate %.0f%% (95%% CI %.0f-%.0f%%)", 100 * c.hang_rate(), 100 * ci.low,
@@ -34,30 +32,21 @@ std::string pipe_safe(std::string s) {
 
 std::string reproduce_command(const CellResult& c) {
     std::string cmd = "build/hangar run " + c.cell.scenario_id() + " --method " + std::string(to_string(c.cell.method));
-    if (c.cell.sanitizer != "none") cmd += " --sanitizer " + c.cell.sanitizer;
-    if (c.cell.expect().stochastic()) cmd += " --repeat " + std::to_string(std::max<size_t>(c.runs.size(), 30));
+    if (c.cell.sanitizer != Sanitizer::none) cmd += " --sanitizer " + std::string(to_string(c.cell.sanitizer));
+    if (c.cell.expect.stochastic()) cmd += " --repeat " + std::to_string(std::max<size_t>(c.runs.size(), 30));
     return cmd;
 }
 
 std::string render_markdown(const std::vector<CellResult>& cells, const RunContext& context) {
     std::vector<std::string> columns, rows;
     std::map<std::pair<std::string, std::string>, std::string> text;
-    int met = 0, undecided = 0, na = 0;
     for (const auto& c : cells) {
-        std::string column(to_string(c.cell.method));
-        if (c.cell.sanitizer != "none") column += " (" + c.cell.sanitizer + ")";
+        const std::string column = c.cell.column();
         if (std::find(columns.begin(), columns.end(), column) == columns.end()) columns.push_back(column);
         if (std::find(rows.begin(), rows.end(), c.cell.scenario_id()) == rows.end()) rows.push_back(c.cell.scenario_id());
         text[{c.cell.scenario_id(), column}] = cell_text(c);
-        met += c.judgement.met;
-        undecided += c.judgement.undecided;
-        na += !c.cell.applicable();
     }
-    const int missed = static_cast<int>(cells.size()) - met - undecided - na;
-    std::string out = "# hangar: " + std::to_string(met) + " cells met, " + std::to_string(missed) + " missed";
-    if (undecided) out += ", " + std::to_string(undecided) + " undecided";
-    if (na) out += ", " + std::to_string(na) + " not applicable";
-    out += "\n\n";
+    std::string out = "# hangar: " + totals_line(tally(cells)) + "\n\n";
     out += "`" + pipe_safe(context.command) + "` at " + context.started_at + (context.complete ? "" : " (incomplete)") + "\n\n";
     out += "| scenario |";
     for (const auto& col : columns) out += " " + col + " |";
@@ -76,14 +65,14 @@ std::string render_markdown(const std::vector<CellResult>& cells, const RunConte
     std::map<Miss, std::vector<const CellResult*>> misses;
     std::vector<const CellResult*> undecided_cells;
     for (const auto& c : cells) {
-        if (c.judgement.undecided) undecided_cells.push_back(&c);
-        else if (Miss m = classify_miss(c); m != Miss::none) misses[m].push_back(&c);
+        if (c.outcome() == Outcome::undecided) undecided_cells.push_back(&c);
+        else if (c.outcome() == Outcome::missed) misses[c.judgement.miss].push_back(&c);
     }
     auto section = [&](const std::string& title, const std::vector<const CellResult*>& list) {
         if (list.empty()) return;
         out += "\n## " + title + " (" + std::to_string(list.size()) + ")\n\n";
         for (const auto* c : list) {
-            out += "- `" + cell_key(*c) + "`: " + pipe_safe(c->judgement.why) + ". Reproduce: `" +
+            out += "- `" + c->cell.key() + "`: " + pipe_safe(c->judgement.why) + ". Reproduce: `" +
                    reproduce_command(*c) + "`\n";
             for (const auto& r : c->runs)
                 if (r.verdict != Verdict::pass) {
@@ -100,7 +89,7 @@ std::string render_markdown(const std::vector<CellResult>& cells, const RunConte
     std::string sigs;
     for (const auto& c : cells)
         for (auto [sig, n] : c.signatures())
-            sigs += "| `" + cell_key(c) + "` | `" + pipe_safe(sig.empty() ? "(no stack)" : sig) + "` | " +
+            sigs += "| `" + c.cell.key() + "` | `" + pipe_safe(sig.empty() ? "(no stack)" : sig) + "` | " +
                     std::to_string(n) + " |\n";
     if (!sigs.empty()) out += "\n## Hang signatures\n\n| cell | signature | runs |\n|---|---|---|\n" + sigs;
     return out;

@@ -10,7 +10,6 @@ namespace hangar::reports {
 Status write_reports(const std::filesystem::path& dir, const std::vector<CellResult>& cells, const RunContext& context,
                      const std::vector<HistoryEntry>& history) {
     const std::pair<const char*, std::string> files[] = {
-        {"results.json", results_to_json(cells, context).dump(2) + "\n"},
         {"junit.xml", render_junit(cells, context)},
         {"summary.md", render_markdown(cells, context)},
         {"report.html", render_html(cells, context, dir, history)},

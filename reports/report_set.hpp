@@ -1,5 +1,6 @@
-// Every report of a run, written together: results.json, junit.xml, summary.md and
-// report.html, each atomically.
+// The reports rendered from a finished set of cells, written together: junit.xml,
+// summary.md and report.html, each atomically. results.json has its own writer
+// (results_file.hpp), which keeps it current while the cells run.
 #pragma once
 
 #include <filesystem>

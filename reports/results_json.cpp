@@ -1,6 +1,5 @@
 #include "results_json.hpp"
 
-#include <map>
 
 namespace hangar::reports {
 
@@ -29,35 +28,47 @@ nlohmann::json run_to_json(const RunRecord& run) {
     return j;
 }
 
+nlohmann::json run_file_json(const Cell& cell, const RunRecord& run) {
+    nlohmann::json j = run_to_json(run);
+    j["scenario"] = cell.family;
+    j["variant"] = cell.variant;
+    j["method"] = to_string(cell.method);
+    j["sanitizer"] = to_string(cell.sanitizer);
+    j["key"] = cell.key();
+    return j;
+}
+
 nlohmann::json cell_to_json(const CellResult& cell) {
     nlohmann::json counts = nlohmann::json::object();
     for (auto [verdict, n] : cell.counts()) counts[std::string(to_string(verdict))] = n;
     nlohmann::json runs = nlohmann::json::array();
     for (const auto& r : cell.runs) runs.push_back(run_to_json(r));
-    const Variant& v = *cell.cell.variant;
+    const Cell& c = cell.cell;
     const Interval ci = cell.hang_rate_ci95();
     const auto ttv = cell.times_to_verdict_ms();
     nlohmann::json timing = nullptr;
     if (!ttv.empty()) timing = {{"p50", percentile(ttv, 0.5)}, {"p95", percentile(ttv, 0.95)}, {"max", percentile(ttv, 1)}};
     const double wall = cell.wall_seconds();
     return {
-        {"scenario", cell.cell.family->name},
-        {"variant", v.name},
-        {"language", v.language == Language::python ? "python" : "native"},
-        {"method", to_string(cell.cell.method)},
-        {"order", cell.cell.order},
-        {"sanitizer", cell.cell.sanitizer},
-        {"expect", cell.cell.expect().text},
+        {"key", c.key()},
+        {"scenario", c.family},
+        {"variant", c.variant},
+        {"language", to_string(c.language())},
+        {"method", to_string(c.method)},
+        {"order", c.order},
+        {"sanitizer", to_string(c.sanitizer)},
+        {"expect", c.expect.text},
         {"counts", counts},
         {"hangs", cell.hangs()},
         {"signatures", cell.signatures()},
-        {"applicable", cell.cell.applicable()},
-        {"not_applicable_reason", cell.cell.not_applicable_reason()},
-        {"sanitizer_note", v.sanitizer_note(cell.cell.sanitizer)},
+        {"applicable", c.applicable()},
+        {"not_applicable_reason", c.not_applicable_reason},
+        {"sanitizer_note", c.sanitizer_note},
         {"sanitizer_findings", cell.finding_counts()},
-        {"met", cell.judgement.met},
-        {"undecided", cell.judgement.undecided},
-        {"miss", cell.judgement.met ? "" : std::string(to_string(classify_miss(cell)))},
+        {"outcome", to_string(cell.outcome())},
+        {"met", cell.outcome() == Outcome::met},
+        {"undecided", cell.outcome() == Outcome::undecided},
+        {"miss", to_string(cell.judgement.miss)},
         {"why", cell.judgement.why},
         {"hang_rate", cell.hang_rate()},
         {"hang_rate_ci95", {ci.low, ci.high}},
@@ -78,22 +89,15 @@ nlohmann::json results_to_json(const std::vector<CellResult>& cells, const RunCo
     };
     out["cells"] = nlohmann::json::array();
     for (const auto& c : cells) out["cells"].push_back(cell_to_json(c));
-    int met = 0, undecided = 0, not_applicable = 0;
-    std::map<Miss, int> misses;
-    for (const auto& c : cells) {
-        met += c.judgement.met;
-        undecided += c.judgement.undecided;
-        not_applicable += !c.cell.applicable();
-        ++misses[classify_miss(c)];
-    }
-    out["totals"] = {{"cells", cells.size()},
-                     {"met", met},
-                     {"missed", static_cast<int>(cells.size()) - met - undecided - not_applicable},
-                     {"undecided", undecided},
-                     {"not_applicable", not_applicable},
-                     {"regressions", misses[Miss::regression]},
-                     {"no_longer_reproduces", misses[Miss::no_longer_reproduces]},
-                     {"other_misses", misses[Miss::other]}};
+    const Totals t = tally(cells);
+    out["totals"] = {{"cells", t.cells},
+                     {"met", t.met},
+                     {"missed", t.missed},
+                     {"undecided", t.undecided},
+                     {"not_applicable", t.not_applicable},
+                     {"regressions", t.regressions},
+                     {"no_longer_reproduces", t.no_longer_reproduces},
+                     {"other_misses", t.other_misses}};
     return out;
 }
 

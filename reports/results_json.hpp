@@ -20,6 +20,8 @@ struct RunContext {
 };
 
 nlohmann::json run_to_json(const RunRecord& run);
+// A run's own run.json: its record, and which cell it belongs to.
+nlohmann::json run_file_json(const Cell& cell, const RunRecord& run);
 nlohmann::json cell_to_json(const CellResult& cell);
 nlohmann::json results_to_json(const std::vector<CellResult>& cells, const RunContext& context);
 

@@ -4,31 +4,8 @@
 #include <fstream>
 #include <map>
 
-#include "history.hpp"
-
 namespace hangar::reports {
 namespace {
-
-struct Owner {
-    const Family* family;
-    Variant* variant;
-};
-
-// The family and variant a cell names, created on first sight.
-Owner owner_for(LoadedResults& out, const std::string& family, const std::string& variant, Language language) {
-    auto f = std::find_if(out.families.begin(), out.families.end(), [&](const Family& x) { return x.name == family; });
-    if (f == out.families.end()) {
-        out.families.push_back(Family{family, "", {}, {}});
-        f = std::prev(out.families.end());
-    }
-    for (auto& [owner, v] : out.variants)
-        if (owner == family && v.name == variant) return {&*f, &v};
-    Variant v;
-    v.name = variant;
-    v.language = language;
-    out.variants.emplace_back(family, std::move(v));
-    return {&*f, &out.variants.back().second};
-}
 
 RunRecord run_from(const nlohmann::json& r) {
     RunRecord run;
@@ -64,21 +41,21 @@ Result<LoadedResults> read_results(const std::filesystem::path& file) {
         out.context = {j.value("started_at", ""), j.value("command", ""), j.value("environment", nlohmann::json::object()),
                        j.value("complete", false)};
         for (const auto& c : j.at("cells")) {
-            Owner owner = owner_for(out, c.at("scenario"), c.at("variant"),
-                                    c.value("language", "native") == "python" ? Language::python : Language::native);
-            Variant& v = *owner.variant;
-            Method method = parse_method(c.at("method").get<std::string>()).value_or(Method::none);
-            const std::string sanitizer = c.value("sanitizer", "none");
+            CellResult cell;
+            Cell& id = cell.cell;
+            id.family = c.at("scenario").get<std::string>();
+            id.variant = c.at("variant").get<std::string>();
+            id.launch.language = c.value("language", "native") == "python" ? Language::python : Language::native;
+            id.method = parse_method(c.at("method").get<std::string>()).value_or(Method::none);
+            id.sanitizer = parse_sanitizer(c.value("sanitizer", "none")).value_or(Sanitizer::none);
             auto expect = parse_expectation(c.at("expect").get<std::string>());
             if (!expect) return error(file.string() + ": " + expect.error().message);
-            if (sanitizer == "none") v.expect[method] = *expect;
-            else v.by_sanitizer[sanitizer].expect[method] = *expect;
-            if (!c.value("sanitizer_note", "").empty()) v.by_sanitizer[sanitizer].why = c["sanitizer_note"];
-            if (std::find(v.methods.begin(), v.methods.end(), method) == v.methods.end()) v.methods.push_back(method);
-            CellResult cell;
-            cell.cell = Cell{owner.family, &v, method, sanitizer, 0, c.value("order", 0)};
+            id.expect = *expect;
+            id.sanitizer_note = c.value("sanitizer_note", "");
+            if (!c.value("applicable", true)) id.not_applicable_reason = c.value("not_applicable_reason", "not applicable");
+            id.order = c.value("order", 0);
             for (const auto& r : c.at("runs")) cell.runs.push_back(run_from(r));
-            cell.cell.repeat = static_cast<int>(cell.runs.size());
+            id.repeat = static_cast<int>(cell.runs.size());
             judge_cell(cell);
             out.cells.push_back(std::move(cell));
         }
@@ -98,20 +75,7 @@ LoadedResults merge_results(std::vector<LoadedResults> parts) {
         if (out.context.environment.empty()) out.context.environment = part.context.environment;
         out.context.command += (out.context.command.empty() ? "" : " + ") + part.context.command;
         for (auto& cell : part.cells) {
-            // Re-home the cell's family and variant in the merged set.
-            Owner owner = owner_for(out, cell.cell.family->name, cell.cell.variant->name, cell.cell.variant->language);
-            Variant& v = *owner.variant;
-            // Shards hold different methods of a variant: pool what each says.
-            for (const auto& [m, e] : cell.cell.variant->expect) v.expect[m] = e;
-            for (const auto& [san, se] : cell.cell.variant->by_sanitizer) {
-                for (const auto& [m, e] : se.expect) v.by_sanitizer[san].expect[m] = e;
-                if (!se.why.empty()) v.by_sanitizer[san].why = se.why;
-            }
-            for (Method m : cell.cell.variant->methods)
-                if (std::find(v.methods.begin(), v.methods.end(), m) == v.methods.end()) v.methods.push_back(m);
-            cell.cell.family = owner.family;
-            cell.cell.variant = &v;
-            const std::string key = cell_key(cell);
+            const std::string key = cell.cell.key();
             if (auto it = index.find(key); it != index.end()) {
                 auto& runs = out.cells[it->second].runs;
                 runs.insert(runs.end(), cell.runs.begin(), cell.runs.end());

@@ -12,28 +12,24 @@ std::string render_table(const std::vector<CellResult>& cells) {
     std::map<std::pair<std::string, std::string>, std::string> text;
     // A rate's interval would triple a cell's width: it goes in a numbered line below.
     std::vector<std::string> rates;
-    int met = 0, undecided = 0, not_applicable = 0;
     for (const auto& c : cells) {
-        std::string column(to_string(c.cell.method));
-        if (c.cell.sanitizer != "none") column += "/" + c.cell.sanitizer;
-        std::string row = c.cell.scenario_id();
+        const std::string column = c.cell.column(), row = c.cell.scenario_id();
         if (std::find(columns.begin(), columns.end(), column) == columns.end()) columns.push_back(column);
         if (std::find(rows.begin(), rows.end(), row) == rows.end()) rows.push_back(row);
-        if (!c.cell.applicable()) {
-            text[{row, column}] = "n/a";
-            ++not_applicable;
+        if (c.outcome() == Outcome::not_applicable) {
+            text[{row, column}] = std::string(label(Outcome::not_applicable).shout);
             continue;
         }
         std::string cell = c.summary();
-        if (c.cell.expect().stochastic()) {
+        if (c.cell.expect.stochastic()) {
             Interval ci = c.hang_rate_ci95();
             char rate[160];
             std::snprintf(rate, sizeof rate, "hang rate %.2f (95%% CI %.2f-%.2f), floor %.2f", c.hang_rate(), ci.low,
-                          ci.high, c.cell.expect().min_hang_rate);
+                          ci.high, c.cell.expect.min_hang_rate);
             rates.push_back("[" + std::to_string(rates.size() + 1) + "] " + row + " " + column + ": " + rate);
             cell += " [" + std::to_string(rates.size()) + "]";
         }
-        if (c.cell.expect().starts && !c.runs.empty()) {
+        if (c.cell.expect.starts && !c.runs.empty()) {
             auto [lo, hi] = std::minmax_element(c.runs.begin(), c.runs.end(), [](const RunRecord& a, const RunRecord& b) {
                 return a.workflow_starts < b.workflow_starts;
             });
@@ -45,9 +41,7 @@ std::string render_table(const std::vector<CellResult>& cells) {
             for (auto [what, n] : c.finding_counts()) reports += n;
             cell += " [" + std::to_string(reports) + " sanitizer reports]";
         }
-        text[{row, column}] = cell + (c.judgement.met ? " met" : c.judgement.undecided ? " UNDECIDED" : " MISSED");
-        met += c.judgement.met;
-        undecided += c.judgement.undecided;
+        text[{row, column}] = cell + " " + std::string(label(c.outcome()).shout);
     }
     std::vector<size_t> width(columns.size() + 1, 0);
     width[0] = std::string("scenario").size();
@@ -76,12 +70,7 @@ std::string render_table(const std::vector<CellResult>& cells) {
         out += trimmed(line);
     }
     for (const auto& r : rates) out += r + "\n";
-    out += std::to_string(met) + " cells met, " +
-           std::to_string(static_cast<int>(cells.size()) - met - undecided - not_applicable) + " missed";
-    if (undecided) out += ", " + std::to_string(undecided) + " undecided (more runs needed)";
-    if (not_applicable) out += ", " + std::to_string(not_applicable) + " not applicable";
-    out += "\n";
-    return out;
+    return out + totals_line(tally(cells)) + "\n";
 }
 
 }  // namespace hangar::reports

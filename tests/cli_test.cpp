@@ -54,6 +54,19 @@ TEST(Cli, BadInputGetsOneLineAndExitTwoAndWritesNothing) {
     }
 }
 
+// Progress lines, one per finished cell when stderr is not a terminal, name the cell with
+// its sanitizer, and a cell that never runs says why without calling itself a miss.
+TEST(Cli, ProgressLinesNameTheSanitizerAndANotApplicableCellIsNoMiss) {
+    TempDir dir;
+    Finished f = testing::run_hangar({"run", "fixture/python-passes", "--sanitizer", "none,tsan"}, dir.path());
+    EXPECT_EQ(f.exit_code, 0) << f.err;
+    EXPECT_NE(f.err.find("fixture/python-passes spawn: pass 1/1 (met)"), std::string::npos) << f.err;
+    EXPECT_NE(f.err.find("fixture/python-passes spawn/tsan: n/a (python variants run the real CPython"),
+              std::string::npos)
+        << f.err;
+    EXPECT_EQ(f.err.find("MISSED"), std::string::npos) << f.err;
+}
+
 TEST(Cli, HelpTeachesAndExitsZero) {
     TempDir dir;
     Finished f = testing::run_hangar({"--help"}, dir.path());

@@ -27,11 +27,10 @@ TEST(Evidence, AStuckDebuggerIsKilledAndTheCaptureFinishes) {
     WatchOptions watch_options;
     watch_options.limit = std::chrono::seconds(30);
     watch_options.stall = &detector;
-    watch_options.before_kill = [&](ProcessTree& t) {
-        evidence = capture_evidence(t.root_pid(), dir.path() / "evidence", spec.stdout_path, spec.stderr_path, options);
-    };
     auto w = watch(*tree, watch_options);
     ASSERT_TRUE(w.ok());
+    evidence = capture_evidence(tree->root_pid(), dir.path() / "evidence", spec.stdout_path, spec.stderr_path, options);
+    tree->kill();
     EXPECT_EQ(w->ending.kind, Ending::Kind::deadlocked);  // the verdict stands
     ASSERT_FALSE(evidence.notes.empty());
     EXPECT_NE(evidence.notes[0].find("was killed"), std::string::npos) << evidence.notes[0];

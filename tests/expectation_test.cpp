@@ -19,12 +19,12 @@ Expectation parsed(const char* text) {
 }
 
 TEST(Expectation, ParsesEveryForm) {
-    EXPECT_EQ(parsed("pass").outcome, Expectation::Outcome::pass);
-    EXPECT_EQ(parsed(" hang ").outcome, Expectation::Outcome::hang);
-    EXPECT_EQ(parsed("fail").outcome, Expectation::Outcome::fail);
-    EXPECT_EQ(parsed("not-pass").outcome, Expectation::Outcome::not_pass);
+    EXPECT_EQ(parsed("pass").kind, Expectation::Kind::pass);
+    EXPECT_EQ(parsed(" hang ").kind, Expectation::Kind::hang);
+    EXPECT_EQ(parsed("fail").kind, Expectation::Kind::fail);
+    EXPECT_EQ(parsed("not-pass").kind, Expectation::Kind::not_pass);
     Expectation rate = parsed("hang-rate >= 0.25");
-    EXPECT_EQ(rate.outcome, Expectation::Outcome::hang_rate);
+    EXPECT_EQ(rate.kind, Expectation::Kind::hang_rate);
     EXPECT_DOUBLE_EQ(rate.min_hang_rate, 0.25);
     Expectation starts = parsed("not-pass, starts > 1");
     ASSERT_TRUE(starts.starts);
@@ -41,20 +41,28 @@ TEST(Expectation, RejectsWhatItDoesNotKnow) {
 
 TEST(Expectation, AnExpectedHangThatDidNotHappenIsAMiss) {
     Judgement j = judge(parsed("hang"), runs({Verdict::timeout, Verdict::pass}));
-    EXPECT_FALSE(j.met);
+    EXPECT_EQ(j.outcome, Outcome::missed);
+    EXPECT_EQ(j.miss, Miss::no_longer_reproduces);
     EXPECT_NE(j.why.find("1/2"), std::string::npos);
-    EXPECT_TRUE(judge(parsed("hang"), runs({Verdict::timeout, Verdict::deadlock})).met);
+    EXPECT_TRUE(judge(parsed("hang"), runs({Verdict::timeout, Verdict::deadlock})).outcome == Outcome::met);
+}
+
+TEST(Expectation, AnExpectedPassThatHungIsARegressionAndAFailureAnotherMiss) {
+    EXPECT_EQ(judge(parsed("pass"), runs({Verdict::pass, Verdict::deadlock})).miss, Miss::regression);
+    EXPECT_EQ(judge(parsed("pass"), runs({Verdict::pass, Verdict::crash})).miss, Miss::other);
+    EXPECT_EQ(judge(parsed("hang"), runs({Verdict::timeout, Verdict::fail})).miss, Miss::other);
+    EXPECT_EQ(judge(parsed("pass"), runs({Verdict::pass})).miss, Miss::none);
 }
 
 TEST(Expectation, PassMeansEveryRun) {
-    EXPECT_TRUE(judge(parsed("pass"), runs({Verdict::pass, Verdict::pass})).met);
-    EXPECT_FALSE(judge(parsed("pass"), runs({Verdict::pass, Verdict::crash})).met);
-    EXPECT_FALSE(judge(parsed("pass"), {}).met);
+    EXPECT_TRUE(judge(parsed("pass"), runs({Verdict::pass, Verdict::pass})).outcome == Outcome::met);
+    EXPECT_FALSE(judge(parsed("pass"), runs({Verdict::pass, Verdict::crash})).outcome == Outcome::met);
+    EXPECT_FALSE(judge(parsed("pass"), {}).outcome == Outcome::met);
 }
 
 TEST(Expectation, NotPassAcceptsFailuresAndHangs) {
-    EXPECT_TRUE(judge(parsed("not-pass"), runs({Verdict::fail, Verdict::timeout})).met);
-    EXPECT_FALSE(judge(parsed("not-pass"), runs({Verdict::fail, Verdict::pass})).met);
+    EXPECT_TRUE(judge(parsed("not-pass"), runs({Verdict::fail, Verdict::timeout})).outcome == Outcome::met);
+    EXPECT_FALSE(judge(parsed("not-pass"), runs({Verdict::fail, Verdict::pass})).outcome == Outcome::met);
 }
 
 std::vector<RunFacts> hangs_of(int k, int n) {
@@ -66,14 +74,14 @@ std::vector<RunFacts> hangs_of(int k, int n) {
 TEST(Expectation, HangRateIsJudgedOnItsInterval) {
     Expectation e = parsed("hang-rate >= 0.2");
     Judgement met = judge(e, hangs_of(11, 20));  // 95% CI 0.34-0.74: clears 0.2
-    EXPECT_TRUE(met.met);
+    EXPECT_EQ(met.outcome, Outcome::met);
     Judgement undecided = judge(e, hangs_of(1, 2));  // 0.5, but CI 0.09-0.91
-    EXPECT_FALSE(undecided.met);
-    EXPECT_TRUE(undecided.undecided);
+    EXPECT_EQ(undecided.outcome, Outcome::undecided);
+    EXPECT_EQ(undecided.miss, Miss::none);
     EXPECT_NE(undecided.why.find("more runs needed"), std::string::npos);
     Judgement missed = judge(e, hangs_of(0, 30));  // CI 0-0.11: below the floor
-    EXPECT_FALSE(missed.met);
-    EXPECT_FALSE(missed.undecided);
+    EXPECT_EQ(missed.outcome, Outcome::missed);
+    EXPECT_EQ(missed.miss, Miss::no_longer_reproduces);
 }
 
 TEST(Stats, WilsonIntervalMatchesKnownValues) {
@@ -90,12 +98,12 @@ TEST(Stats, WilsonIntervalMatchesKnownValues) {
 
 TEST(Expectation, StartsAreCheckedOnEveryRun) {
     Expectation e = parsed("pass, starts == 1");
-    EXPECT_TRUE(judge(e, runs({Verdict::pass}, 1)).met);
+    EXPECT_TRUE(judge(e, runs({Verdict::pass}, 1)).outcome == Outcome::met);
     Judgement j = judge(e, runs({Verdict::pass}, 3));
-    EXPECT_FALSE(j.met);
+    EXPECT_EQ(j.outcome, Outcome::missed);
     EXPECT_NE(j.why.find("3 times"), std::string::npos);
-    EXPECT_TRUE(judge(parsed("not-pass, starts > 1"), runs({Verdict::timeout}, 5)).met);
-    EXPECT_FALSE(judge(parsed("not-pass, starts > 1"), runs({Verdict::timeout}, 1)).met);
+    EXPECT_TRUE(judge(parsed("not-pass, starts > 1"), runs({Verdict::timeout}, 5)).outcome == Outcome::met);
+    EXPECT_FALSE(judge(parsed("not-pass, starts > 1"), runs({Verdict::timeout}, 1)).outcome == Outcome::met);
 }
 
 TEST(Verdict, ClassifiesEndings) {

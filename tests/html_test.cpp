@@ -47,9 +47,10 @@ protected:
         int order = 0;
         for (const Variant& v : family.variants)
             for (Method m : kScenarioMethods)
-                for (std::string sanitizer : {"none", "tsan"}) {
-                    if (sanitizer == "tsan" && v.language == Language::native) continue;
-                    CellResult c{Cell{&family, &v, m, sanitizer, 2, order++}, {}, {}};
+                for (Sanitizer sanitizer : {Sanitizer::none, Sanitizer::tsan}) {
+                    if (sanitizer == Sanitizer::tsan && v.language == Language::native) continue;
+                    CellResult c{make_cell(family, v, m, sanitizer, 2), {}, {}};
+                    c.cell.order = order++;
                     if (c.cell.applicable())
                         for (int k = 0; k < 2; ++k) c.runs.push_back(run(c.cell, k));
                     judge_cell(c);
@@ -65,9 +66,8 @@ protected:
     // passes, so the forked python cell misses its expected hang.
     RunRecord run(const Cell& cell, int k) {
         RunRecord r;
-        r.evidence = report_dir / cell.family->name / cell.variant->name / std::string(to_string(cell.method)) /
-                     ("run-" + std::to_string(k + 1));
-        if (cell.method == Method::fork && cell.variant->language == Language::native) {
+        r.evidence = report_dir / cell.folder() / ("run-" + std::to_string(k + 1));
+        if (cell.method == Method::fork && cell.language() == Language::native) {
             r.verdict = k == 0 ? Verdict::deadlock : Verdict::timeout;
             r.time_to_verdict_ms = k == 0 ? 161 : 60000;
             r.signature = k == 0 ? "getaddrinfo > __check_pf" : "";
@@ -173,7 +173,7 @@ TEST_F(HtmlReport, RendersNoCellsAsAnEmptyReport) {
 
 TEST_F(HtmlReport, DrawsATrendFromHistory) {
     EXPECT_EQ(render().find("id=\"trend\""), std::string::npos);
-    const std::string key = cell_key(cells[0]);  // lock<&>family/native-lock:fork
+    const std::string key = cells[0].cell.key();  // lock<&>family/native-lock:fork
     std::vector<HistoryEntry> history = {
         {"2026-11-23T03:00:00Z", "hangar run", {{key, 10, 3, 0.3, wilson95(3, 10), true}}},
         {"2026-11-24T03:00:00Z",

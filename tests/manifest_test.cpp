@@ -74,7 +74,7 @@ TEST(Manifest, LoadsVariantsMethodsAndExpectations) {
     EXPECT_EQ(two.args, std::vector<std::string>{"x"});
     EXPECT_EQ(two.repeat, 5);
     EXPECT_EQ(two.methods.size(), 3u);
-    EXPECT_EQ(two.expect.at(Method::fork).outcome, Expectation::Outcome::hang_rate);
+    EXPECT_EQ(two.expect.at(Method::fork).kind, Expectation::Kind::hang_rate);
     EXPECT_EQ(family->variants[0].repeat, 1);
 }
 
@@ -118,30 +118,65 @@ TEST(Matrix, SelectsFamiliesVariantsAndMethods) {
     TempDir dir;
     write_family(dir, "demo", kGood);
     Catalog catalog = load_catalog(dir.path());
-    auto all = select_cells(catalog, {}, {}, std::nullopt);
+    auto all = select_cells(catalog, {});
     ASSERT_TRUE(all.ok());
     EXPECT_EQ(all->size(), 5u);
-    auto some = select_cells(catalog, {"demo/two"}, {Method::fork, Method::forkserver}, 3);
+    auto some = select_cells(catalog, {.selectors = {"demo/two"}, .methods = {Method::fork, Method::forkserver}, .repeat = 3});
     ASSERT_TRUE(some.ok());
     ASSERT_EQ(some->size(), 2u);
     EXPECT_EQ((*some)[0].repeat, 3);
     EXPECT_EQ((*some)[1].method, Method::forkserver);
-    auto own = select_cells(catalog, {"demo/two"}, {}, std::nullopt);
+    auto own = select_cells(catalog, {.selectors = {"demo/two"}});
     ASSERT_TRUE(own.ok());
     EXPECT_EQ((*own)[0].repeat, 5);
+}
+
+TEST(Matrix, AShardKeepsEveryNthCellWithItsPlaceInTheFullMatrix) {
+    TempDir dir;
+    write_family(dir, "demo", kGood);
+    Catalog catalog = load_catalog(dir.path());
+    auto second = select_cells(catalog, {.shard = std::pair{2, 2}});
+    ASSERT_TRUE(second.ok());
+    ASSERT_EQ(second->size(), 2u);
+    EXPECT_EQ((*second)[0].order, 1);
+    EXPECT_EQ((*second)[1].order, 3);
+    auto empty = select_cells(catalog, {.shard = std::pair{6, 6}});
+    ASSERT_FALSE(empty.ok());
+    EXPECT_NE(empty.error().message.find("only 5"), std::string::npos);
+    EXPECT_FALSE(parse_shard("0/4").ok());
+    EXPECT_FALSE(parse_shard("2/4x").ok());
+}
+
+TEST(Matrix, ACellCarriesItsNamesAndExpectationAsValues) {
+    TempDir dir;
+    write_family(dir, "demo", kGood);
+    Cell cell;
+    {
+        Catalog catalog = load_catalog(dir.path());
+        auto cells = select_cells(catalog, {.selectors = {"demo/two"}, .methods = {Method::spawn},
+                                            .sanitizers = {Sanitizer::tsan}});
+        ASSERT_TRUE(cells.ok());
+        ASSERT_EQ(cells->size(), 1u);
+        cell = cells->front();
+    }  // the catalog is gone; the cell needs nothing of it
+    EXPECT_EQ(cell.key(), "demo/two:spawn:tsan");
+    EXPECT_EQ(cell.column(), "spawn/tsan");
+    EXPECT_EQ(cell.label(), "demo/two spawn/tsan");
+    EXPECT_EQ(cell.folder(), std::filesystem::path("demo/two/spawn-tsan"));
+    EXPECT_FALSE(cell.expect.text.empty());
 }
 
 TEST(Matrix, UnknownNamesListWhatExists) {
     TempDir dir;
     write_family(dir, "demo", kGood);
     Catalog catalog = load_catalog(dir.path());
-    auto family = select_cells(catalog, {"nope"}, {}, std::nullopt);
+    auto family = select_cells(catalog, {.selectors = {"nope"}});
     ASSERT_FALSE(family.ok());
     EXPECT_NE(family.error().message.find("known: demo"), std::string::npos);
-    auto variant = select_cells(catalog, {"demo/three"}, {}, std::nullopt);
+    auto variant = select_cells(catalog, {.selectors = {"demo/three"}});
     ASSERT_FALSE(variant.ok());
     EXPECT_NE(variant.error().message.find("one, two"), std::string::npos);
-    EXPECT_FALSE(select_cells(catalog, {"demo/one"}, {Method::forkserver}, std::nullopt).ok());
+    EXPECT_FALSE(select_cells(catalog, {.selectors = {"demo/one"}, .methods = {Method::forkserver}}).ok());
 }
 
 }  // namespace

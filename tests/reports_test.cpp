@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <regex>
 #include <nlohmann/json.hpp>
 
 #include "hangar/watchdog.hpp"
@@ -30,6 +31,26 @@ int xmllint(const std::filesystem::path& xml, const std::filesystem::path& dir) 
     options.limit = std::chrono::seconds(60);
     auto w = watch(*tree, options);
     return w && w->ending.kind == Ending::Kind::exited ? w->ending.code : -1;
+}
+
+// The four reports of a fixed results file (real runs of real and fixture scenarios: met,
+// missed, undecided, not applicable, sanitizer cells), byte for byte, so that a change to
+// what a user reads shows up here. HANGAR_UPDATE_GOLDEN=1 rewrites the expected files.
+TEST(Reports, TheFourReportsOfAFixedResultsFileStayAsTheyAre) {
+    TempDir dir;
+    const std::filesystem::path golden = GOLDEN_DIR;
+    auto f = testing::run_hangar({"report", (golden / "input.json").string(), "--out", "out"}, dir.path());
+    EXPECT_EQ(f.exit_code, 1) << f.err;  // two cells are built to miss
+    const bool update = std::getenv("HANGAR_UPDATE_GOLDEN") != nullptr;
+    // report.html links evidence relative to itself: how many "../" depends on where the
+    // temporary folder is.
+    auto rooted = [](std::string text) { return std::regex_replace(text, std::regex("(\\.\\./)+runs/"), "/runs/"); };
+    for (const char* name : {"results.json", "junit.xml", "summary.md", "report.html", "table.txt"}) {
+        const std::string got =
+            rooted(std::string(name) == "table.txt" ? f.out : testing::slurp(dir.path() / "out" / name));
+        if (update) std::ofstream(golden / name) << got;
+        EXPECT_EQ(got, testing::slurp(golden / name)) << name << " differs from " << (golden / name);
+    }
 }
 
 TEST(Reports, ARunWritesAllFourAndJunitValidates) {

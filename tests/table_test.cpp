@@ -32,7 +32,8 @@ TEST(Table, AStochasticCellPointsToItsIntervalBelow) {
     std::vector<CellResult> cells;
     int order = 0;
     for (Method m : {Method::fork, Method::spawn}) {
-        CellResult c{Cell{&family, &family.variants[0], m, "none", 20, order++}, {}, {}};
+        CellResult c{make_cell(family, family.variants[0], m, Sanitizer::none, 20), {}, {}};
+        c.cell.order = order++;
         for (int k = 0; k < 20; ++k)
             c.runs.push_back(run_with(m == Method::fork && k < 11 ? Verdict::deadlock : Verdict::pass));
         judge_cell(c);

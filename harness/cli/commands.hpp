@@ -6,13 +6,21 @@
 #include <string>
 #include <vector>
 
+#include "hangar/result.hpp"
+
 namespace hangar::cli {
 
 // Exit statuses shared by every subcommand.
-inline constexpr int kExitOk = 0;        // every cell met its expectation
-inline constexpr int kExitMissed = 1;    // some cell missed
-inline constexpr int kExitUsage = 2;     // bad input: flags, names, manifests, paths
-inline constexpr int kExitHang = 3;      // hangar exec: the command hung
+inline constexpr int kExitOk = 0;       // every cell met its expectation
+inline constexpr int kExitMissed = 1;   // some cell missed (hangar exec: the command failed or crashed)
+inline constexpr int kExitUsage = 2;    // Error::Kind::input: bad flags, names, manifests, paths
+inline constexpr int kExitHang = 3;     // hangar exec: the command hung
+inline constexpr int kExitHarness = 4;  // Error::Kind::io or internal: hangar could not finish its
+                                        // job (a report could not be written...); finished results kept
+// 128 + N: interrupted by signal N (SIGINT 130, SIGTERM 143); finished results kept.
+
+// The exit status for an error of this kind.
+int exit_for(const Error& e);
 
 struct GlobalOptions {
     std::filesystem::path scenarios_dir;
@@ -22,6 +30,8 @@ struct GlobalOptions {
 
 // One line on stderr, prefixed "hangar: ".
 void complain(const std::string& message);
+// complain(), then the exit status for the error's kind.
+int fail_with(const Error& e);
 
 // --python, else $HANGAR_PYTHON, else /usr/bin/python3, else python3 on PATH; resolved
 // to an absolute path once, since a pyenv shim costs ~80 ms per launch.

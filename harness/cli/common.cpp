@@ -10,6 +10,13 @@ namespace hangar::cli {
 
 void complain(const std::string& message) { std::fprintf(stderr, "hangar: %s\n", message.c_str()); }
 
+int exit_for(const Error& e) { return e.kind == Error::Kind::input ? kExitUsage : kExitHarness; }
+
+int fail_with(const Error& e) {
+    complain(e.message);
+    return exit_for(e);
+}
+
 std::string resolve_python(const GlobalOptions& global) {
     std::string chosen = global.python;
     if (chosen.empty()) {

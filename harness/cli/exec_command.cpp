@@ -25,45 +25,52 @@ void add_exec_command(CLI::App& app, ExecOptions& o) {
     exec->add_option("command", o.command, "the command and its arguments, after --")->required();
 }
 
-int run_exec(const GlobalOptions&, const ExecOptions& o, const std::string& command_line) {
-    Family family;
-    family.name = "exec";
-    Variant variant;
-    variant.name = std::filesystem::path(o.command.front()).filename().string();
-    variant.command = o.command;
-    variant.methods = {Method::none};
-    variant.expect[Method::none] = *parse_expectation("pass");
-    Cell cell{&family, &variant, Method::none, "none", 1};
+namespace {
 
-    RunnerConfig config;
-    config.limit = std::chrono::milliseconds(static_cast<long>(o.timeout * 1000));
-    auto session = open_session({cell}, config, o.out, o.json);
-    if (!session) {
-        complain(session.error().message);
-        return kExitUsage;
-    }
-    Interrupt& interrupt = Interrupt::on_signals();
-    config.interrupt = &interrupt;
+// The command as a one-cell matrix: family "exec", the program's name as the variant.
+Cell exec_cell(const ExecOptions& o) {
+    Cell cell;
+    cell.family = "exec";
+    cell.variant = std::filesystem::path(o.command.front()).filename().string();
+    cell.method = Method::none;
+    cell.expect = *parse_expectation("pass");
+    cell.launch.command = o.command;
+    return cell;
+}
 
-    ResultsWriter writer(results_targets(*session, o.json),
-                         reports::RunContext{utc_now("%Y-%m-%dT%H:%M:%SZ"), command_line, environment(""), false});
-    auto results = run_cells({cell}, config, writer);
-    writer.write(!interrupt.requested());
-    if (!results) {
-        complain(results.error().message);
-        return kExitUsage;
-    }
-    if (interrupt.requested() || results->empty()) {
-        complain("interrupted");
-        return 128 + interrupt.signal_number();
-    }
-    const RunRecord& run = results->front().runs.front();
+void print_run(const RunRecord& run) {
     std::printf("%s after %.2fs", std::string(to_string(run.verdict)).c_str(), run.seconds);
     if (run.exit_code) std::printf(", exit code %d", *run.exit_code);
     if (run.signal) std::printf(", signal %d", *run.signal);
     if (is_hang(run.verdict))
         std::printf(", signature: %s", run.signature.empty() ? "(no stack)" : run.signature.c_str());
     std::printf("\nevidence: %s\n", run.evidence.c_str());
+}
+
+}  // namespace
+
+int run_exec(const GlobalOptions&, const ExecOptions& o, const std::string& command_line) {
+    const Cell cell = exec_cell(o);
+    RunnerConfig config;
+    config.limit = std::chrono::milliseconds(static_cast<long>(o.timeout * 1000));
+    auto session = open_session({cell}, config, o.out, o.json);
+    if (!session) return fail_with(session.error());
+    config.evidence_root = session->dir;
+    Interrupt& interrupt = Interrupt::on_signals();
+    config.interrupt = &interrupt;
+
+    reports::ResultsFile results_file(session->results,
+                                      {utc_now("%Y-%m-%dT%H:%M:%SZ"), command_line, environment(""), false});
+    auto results = run_cells({cell}, config, results_file);
+    if (!results) return fail_with(results.error());
+    Status written = results_file.finish(!interrupt.requested());
+    if (interrupt.requested() || results->empty()) {
+        complain("interrupted");
+        return 128 + interrupt.signal_number();
+    }
+    const RunRecord& run = results->front().runs.front();
+    print_run(run);
+    if (!written) return fail_with(written.error());
     if (run.verdict == Verdict::pass) return kExitOk;
     return is_hang(run.verdict) ? kExitHang : kExitMissed;
 }

@@ -8,7 +8,7 @@
 
 #include "commands.hpp"
 #include "hangar/atomic_file.hpp"
-#include "hangar/manifest.hpp"
+#include "hangar/matrix.hpp"
 
 namespace hangar::cli {
 namespace {
@@ -30,15 +30,15 @@ int write_ctest_file(const GlobalOptions& global, const ListOptions& options, co
     for (const auto& f : catalog.families) {
         for (const auto& v : f.variants) {
             for (Method m : v.methods) {
-                for (std::string_view sanitizer : kSanitizers) {
+                for (Sanitizer sanitizer : kAllSanitizers) {
                     if (!v.runs_under(sanitizer)) continue;
                     // A stochastic race under a sanitizer hangs too rarely for a quick test
                     // to decide; the nightly job runs those cells with more repeats.
-                    if (sanitizer != "none" && v.expectation(m, sanitizer).stochastic()) continue;
-                    const std::string method(to_string(m)), san(sanitizer);
-                    const std::string suffix = san == "none" ? "" : ":" + san;
-                    const std::string name = "hang:" + f.name + "/" + v.name + ":" + method + suffix;
-                    const auto out_dir = results_root / f.name / v.name / (method + suffix);
+                    if (sanitizer != Sanitizer::none && v.expectation(m, sanitizer).stochastic()) continue;
+                    const Cell cell = make_cell(f, v, m, sanitizer, v.repeat);
+                    const std::string method(to_string(m)), san(to_string(sanitizer));
+                    const std::string name = "hang:" + cell.key();
+                    const auto out_dir = results_root / cell.folder();
                     out << "add_test(" << cmake_quote(name) << " " << cmake_quote(hangar) << " --scenarios "
                         << cmake_quote(global.scenarios_dir.string()) << " --scenario-bin "
                         << cmake_quote(global.scenario_bin_dir.string()) << " --python " << cmake_quote(python)
@@ -48,7 +48,7 @@ int write_ctest_file(const GlobalOptions& global, const ListOptions& options, co
                     // Generous: a cell's own timeouts end it; this only catches a stuck harness.
                     const int limit = static_cast<int>(v.repeat * (options.ctest_timeout + 5) + 60);
                     out << "set_tests_properties(" << cmake_quote(name) << " PROPERTIES LABELS "
-                        << cmake_quote("hang;" + method + ";" + f.name + (san == "none" ? "" : ";" + san))
+                        << cmake_quote("hang;" + method + ";" + f.name + (sanitizer == Sanitizer::none ? "" : ";" + san))
                         << " TIMEOUT " << limit << ")\n";
                 }
             }
@@ -61,7 +61,7 @@ int write_ctest_file(const GlobalOptions& global, const ListOptions& options, co
     return kExitOk;
 }
 
-std::string methods_line(const Variant& v, std::string_view sanitizer = "none") {
+std::string methods_line(const Variant& v, Sanitizer sanitizer = Sanitizer::none) {
     std::string out;
     for (Method m : v.methods) out += "  " + std::string(to_string(m)) + ": " + v.expectation(m, sanitizer).text;
     return out;
@@ -94,7 +94,8 @@ int run_list(const GlobalOptions& global, const ListOptions& options) {
             std::printf("\n");
             if (!v.description.empty()) std::printf("      %s\n", v.description.c_str());
             for (const auto& [sanitizer, se] : v.by_sanitizer)
-                std::printf("  %-*s%s\n      %s\n", static_cast<int>(width + 2), ("  under " + sanitizer).c_str(),
+                std::printf("  %-*s%s\n      %s\n", static_cast<int>(width + 2),
+                            ("  under " + std::string(to_string(sanitizer))).c_str(),
                             methods_line(v, sanitizer).c_str(), se.why.c_str());
         }
     }

@@ -22,7 +22,8 @@ Examples:
   hangar report s1.json s2.json s3.json s4.json --out merged   merge shards, write every report
 
 Exit status: 0 every cell met its expectation, 1 some cell missed, 2 bad usage or input,
-130/143 interrupted (results of finished runs are kept).
+4 hangar could not finish its job (a report could not be written), 130/143 interrupted
+(results of finished runs are kept).
 Scenarios live in one folder per family with a manifest.toml: see scenarios/README.md.)";
 
 // CLI11 reports a missing subcommand even when the user typed a wrong one; name it.

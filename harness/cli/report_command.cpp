@@ -27,50 +27,25 @@ int run_report(const ReportOptions& o, const std::string& command_line) {
     std::vector<reports::LoadedResults> parts;
     for (const auto& input : o.inputs) {
         auto part = reports::read_results(input);
-        if (!part) {
-            complain(part.error().message);
-            return kExitUsage;
-        }
+        if (!part) return fail_with(part.error());
         parts.push_back(std::move(*part));
     }
-    if (o.append_history && o.history.empty()) {
-        complain("--append-history needs --history FILE");
-        return kExitUsage;
-    }
-    if (!o.history.empty() && !o.append_history && !std::filesystem::exists(o.history)) {
-        complain("--history " + o.history + " does not exist (add --append-history to start one)");
-        return kExitUsage;
-    }
+    if (o.append_history && o.history.empty()) return fail_with(error("--append-history needs --history FILE"));
+    if (!o.history.empty() && !o.append_history && !std::filesystem::exists(o.history))
+        return fail_with(error("--history " + o.history + " does not exist (add --append-history to start one)"));
     reports::LoadedResults merged = reports::merge_results(std::move(parts));
     if (o.inputs.size() > 1) merged.context.command = command_line + " (from: " + merged.context.command + ")";
-    if (o.append_history) {
-        if (auto s = reports::append_history(o.history, merged.cells, merged.context); !s) {
-            complain(s.error().message);
-            return kExitUsage;
-        }
-    }
-    std::vector<reports::HistoryEntry> history;
-    if (!o.history.empty()) {
-        auto read = reports::read_history(o.history);
-        if (!read) {
-            complain(read.error().message);
-            return kExitUsage;
-        }
-        history = std::move(*read);
-    }
-    if (auto s = check_writable_dir(o.out); !s) {
-        complain(s.error().message);
-        return kExitUsage;
-    }
-    if (auto s = reports::write_reports(o.out, merged.cells, merged.context, history); !s) {
-        complain(s.error().message);
-        return kExitUsage;
-    }
-    std::fputs(reports::render_table(merged.cells).c_str(), stdout);
+    if (auto s = check_writable_dir(o.out); !s) return fail_with(s.error());
+
+    Session session{std::filesystem::absolute(o.out), {std::filesystem::path(o.out) / "results.json"}};
+    const bool complete = merged.context.complete;
+    reports::ResultsFile results_file(session.results, merged.context);
+    results_file.set_cells(std::move(merged.cells));
+    if (auto s = results_file.finish(complete); !s) return fail_with(s.error());
+    if (auto s = finish_reports(session, results_file, o.history, o.append_history); !s) return fail_with(s.error());
+    std::fputs(reports::render_table(results_file.cells()).c_str(), stdout);
     std::printf("reports: %s/{results.json,junit.xml,summary.md,report.html}\n", o.out.c_str());
-    bool all_met = true;
-    for (const auto& c : merged.cells) all_met &= c.judgement.met || !c.cell.applicable();
-    return all_met ? kExitOk : kExitMissed;
+    return tally(results_file.cells()).all_met() ? kExitOk : kExitMissed;
 }
 
 }  // namespace hangar::cli

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "commands.hpp"
-#include "hangar/progress.hpp"
+#include "progress.hpp"
 #include "hangar/runner.hpp"
 #include "session.hpp"
 #include "table.hpp"
@@ -70,44 +70,24 @@ void add_run_command(CLI::App& app, RunOptions& o) {
     run->add_flag("-q,--quiet", o.quiet, "no progress lines");
 }
 
-int run_run(const GlobalOptions& global, const RunOptions& o, const std::string& command_line) {
-    Catalog catalog = load_catalog(global.scenarios_dir);
-    for (const auto& e : catalog.errors) complain("manifest error: " + e.message);
+namespace {
 
-    std::vector<Method> methods;
-    for (const auto& m : o.methods) methods.push_back(*parse_method(m));
-    auto cells = select_cells(catalog, o.scenarios, methods, o.repeat > 0 ? std::optional(o.repeat) : std::nullopt,
-                              o.sanitizers);
-    if (!cells) {
-        complain(cells.error().message);
-        return kExitUsage;
-    }
-
-    if (o.stochastic_repeat > 0)
-        for (auto& c : *cells)
-            if (c.expect().stochastic()) c.repeat = o.stochastic_repeat;
+Result<std::vector<Cell>> cells_asked_for(const Catalog& catalog, const RunOptions& o) {
+    MatrixRequest request;
+    request.selectors = o.scenarios;
+    for (const auto& m : o.methods) request.methods.push_back(*parse_method(m));
+    for (const auto& s : o.sanitizers) request.sanitizers.push_back(*parse_sanitizer(s));
+    if (o.repeat > 0) request.repeat = o.repeat;
+    if (o.stochastic_repeat > 0) request.stochastic_repeat = o.stochastic_repeat;
     if (!o.shard.empty()) {
         auto shard = parse_shard(o.shard);
-        if (!shard) {
-            complain(shard.error().message);
-            return kExitUsage;
-        }
-        std::vector<Cell> mine;
-        for (const auto& c : *cells)
-            if (c.order % shard->second == shard->first - 1) mine.push_back(c);
-        if (mine.empty()) {
-            complain("shard " + o.shard + " has no cells: the matrix has only " + std::to_string(cells->size()));
-            return kExitUsage;
-        }
-        *cells = std::move(mine);
+        if (!shard) return shard.error();
+        request.shard = *shard;
     }
-    if (!o.history.empty()) {
-        if (auto s = check_json_target(o.history); !s) {
-            complain("--history: " + s.error().message);
-            return kExitUsage;
-        }
-    }
+    return select_cells(catalog, request);
+}
 
+RunnerConfig runner_config(const GlobalOptions& global, const RunOptions& o) {
     RunnerConfig config;
     config.python = resolve_python(global);
     config.scenario_bin_dir = global.scenario_bin_dir;
@@ -116,65 +96,86 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
     config.until_hang = o.until_hang;
     config.detect_stalls = !o.no_stall_detection;
     config.capture_evidence = !o.no_evidence;
+    return config;
+}
+
+reports::RunContext run_context(const std::vector<Cell>& cells, const RunnerConfig& config, const RunOptions& o,
+                                const std::string& command_line) {
+    // Asking the interpreter its version costs a launch; only when a Python cell runs.
+    const bool uses_python = std::any_of(cells.begin(), cells.end(), [](const Cell& c) {
+        return c.applicable() && c.language() == Language::python;
+    });
+    std::vector<Sanitizer> sanitizers;
+    for (const auto& s : o.sanitizers) sanitizers.push_back(*parse_sanitizer(s));
+    return {utc_now("%Y-%m-%dT%H:%M:%SZ"), command_line,
+            environment(uses_python ? config.python.string() : "", sanitizers), false};
+}
+
+int total_runs(const std::vector<Cell>& cells) {
+    int n = 0;
+    for (const auto& c : cells) n += c.applicable() ? c.repeat : 0;
+    return n;
+}
+
+void print_rr_summary(const std::vector<CellResult>& results, const Recorder& recorder) {
+    int unrecorded = 0;
+    for (const auto& c : results)
+        for (const auto& r : c.runs) {
+            if (!r.rr_trace.empty()) std::printf("replay %s run: %s\n", c.cell.label().c_str(), r.rr_note.c_str());
+            unrecorded += !recorder.available;
+        }
+    if (!recorder.available)
+        std::printf("rr unavailable: %s (%d runs unrecorded)\n", recorder.reason.c_str(), unrecorded);
+}
+
+}  // namespace
+
+int run_run(const GlobalOptions& global, const RunOptions& o, const std::string& command_line) {
+    Catalog catalog = load_catalog(global.scenarios_dir);
+    for (const auto& e : catalog.errors) complain("manifest error: " + e.message);
+    auto cells = cells_asked_for(catalog, o);
+    if (!cells) return fail_with(cells.error());
+    if (!o.history.empty())
+        if (auto s = check_json_target(o.history); !s) return fail_with(error("--history: " + s.error().message));
+
+    RunnerConfig config = runner_config(global, o);
     auto session = open_session(*cells, config, o.out, o.json);
-    if (!session) {
-        complain(session.error().message);
-        return kExitUsage;
-    }
+    if (!session) return fail_with(session.error());
+    config.evidence_root = session->dir;
+    // The probe records in the session folder, so it can run only once that exists.
     if (o.rr || o.rr_chaos) {
-        config.recorder = probe_recorder(config.evidence_root / ".rr-probe", o.rr_chaos);
+        config.recorder = probe_recorder(session->dir / ".rr-probe", o.rr_chaos);
         if (!config.recorder->available)
             complain("rr unavailable: " + config.recorder->reason + "; every run goes on unrecorded");
     }
     Interrupt& interrupt = Interrupt::on_signals();
     config.interrupt = &interrupt;
 
-    // Asking the interpreter its version costs a launch; only when a Python cell runs.
-    const bool uses_python = std::any_of(cells->begin(), cells->end(), [](const Cell& c) {
-        return c.applicable() && c.variant->language == Language::python;
-    });
-    reports::RunContext context{utc_now("%Y-%m-%dT%H:%M:%SZ"), command_line, environment(uses_python ? config.python.string() : "", o.sanitizers), false};
-    ResultsWriter writer(results_targets(*session, o.json), context);
-    int total_runs = 0;
-    for (const auto& c : *cells) total_runs += c.repeat;
-    Progress progress(static_cast<int>(cells->size()), total_runs, isatty(STDERR_FILENO) != 0);
-    std::vector<RunObserver*> observers{&writer};
+    reports::ResultsFile results_file(session->results, run_context(*cells, config, o, command_line));
+    Progress progress(static_cast<int>(cells->size()), total_runs(*cells), isatty(STDERR_FILENO) != 0);
+    std::vector<RunObserver*> observers{&results_file};
     if (!o.quiet) observers.push_back(&progress);
     Observers all(observers);
-
     auto results = run_cells(*cells, config, all);
     if (!o.quiet) progress.finish();
-    if (!results) {
-        complain(results.error().message);
-        return kExitUsage;
-    }
-    writer.write(!interrupt.requested());
-    context.complete = !interrupt.requested();
-    const bool reports_written = finish_reports(*session, *results, context, o.history).ok();
-    if (!reports_written) complain("could not write every report into " + session->string());
+    if (!results) return fail_with(results.error());
+
+    Status written = results_file.finish(!interrupt.requested());
+    if (written) written = finish_reports(*session, results_file, o.history, true);
+    if (!written) complain("could not write every report into " + session->dir.string() + ": " + written.error().message);
     std::fputs(reports::render_table(*results).c_str(), stdout);
-    if (config.recorder) {
-        int unrecorded = 0;
-        for (const auto& c : *results)
-            for (const auto& r : c.runs) {
-                if (!r.rr_trace.empty()) std::printf("replay %s run: %s\n", c.cell.scenario_id().c_str(), r.rr_note.c_str());
-                unrecorded += !config.recorder->available;
-            }
-        if (!config.recorder->available)
-            std::printf("rr unavailable: %s (%d runs unrecorded)\n", config.recorder->reason.c_str(), unrecorded);
-    }
-    std::printf("reports: %s/{results.json,junit.xml,summary.md,report.html}\n", session->c_str());
+    if (config.recorder) print_rr_summary(*results, *config.recorder);
+    std::printf("reports: %s/{results.json,junit.xml,summary.md,report.html}\n", session->dir.c_str());
     std::fflush(stdout);
 
     if (interrupt.requested()) {
         complain("interrupted: kept the " + std::to_string(results->size()) + " cells that finished");
         return 128 + interrupt.signal_number();
     }
-    if (!catalog.errors.empty() || writer.failed() || !reports_written) return kExitUsage;
+    if (!written) return exit_for(written.error());
+    if (!catalog.errors.empty()) return kExitUsage;
     // Undecided cells are not met: the run could not show what the manifest claims.
-    bool all_met = std::all_of(results->begin(), results->end(),
-                               [](const CellResult& c) { return c.judgement.met || !c.cell.applicable(); });
-    return all_met ? kExitOk : kExitMissed;
+    return tally(*results).all_met() ? kExitOk : kExitMissed;
 }
 
 }  // namespace hangar::cli

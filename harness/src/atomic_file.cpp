@@ -14,7 +14,7 @@ Status write_file_atomically(const std::filesystem::path& path, std::string_view
     auto tmp = path;
     tmp += ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
     int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) return error("cannot write " + path.string() + ": " + std::strerror(errno));
+    if (fd < 0) return io_error("cannot write " + path.string() + ": " + std::strerror(errno));
     const char* p = content.data();
     size_t left = content.size();
     while (left > 0) {
@@ -24,7 +24,7 @@ Status write_file_atomically(const std::filesystem::path& path, std::string_view
             int e = errno;
             close(fd);
             unlink(tmp.c_str());
-            return error("cannot write " + path.string() + ": " + std::strerror(e));
+            return io_error("cannot write " + path.string() + ": " + std::strerror(e));
         }
         p += n;
         left -= static_cast<size_t>(n);
@@ -34,7 +34,7 @@ Status write_file_atomically(const std::filesystem::path& path, std::string_view
     if (close(fd) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
         int e = errno;
         unlink(tmp.c_str());
-        return error("cannot write " + path.string() + ": " + std::strerror(e));
+        return io_error("cannot write " + path.string() + ": " + std::strerror(e));
     }
     return {};
 }

@@ -43,12 +43,12 @@ Result<Expectation> parse_expectation(std::string_view text) {
         starts = text.substr(comma + 1);
     }
     outcome = trim(outcome);
-    if (outcome == "pass") e.outcome = Expectation::Outcome::pass;
-    else if (outcome == "fail") e.outcome = Expectation::Outcome::fail;
-    else if (outcome == "hang") e.outcome = Expectation::Outcome::hang;
-    else if (outcome == "not-pass") e.outcome = Expectation::Outcome::not_pass;
+    if (outcome == "pass") e.kind = Expectation::Kind::pass;
+    else if (outcome == "fail") e.kind = Expectation::Kind::fail;
+    else if (outcome == "hang") e.kind = Expectation::Kind::hang;
+    else if (outcome == "not-pass") e.kind = Expectation::Kind::not_pass;
     else if (consume(outcome, "hang-rate") && consume(outcome, ">=")) {
-        e.outcome = Expectation::Outcome::hang_rate;
+        e.kind = Expectation::Kind::hang_rate;
         if (!parse_number(outcome, e.min_hang_rate) || e.min_hang_rate <= 0 || e.min_hang_rate > 1)
             return error("'" + e.text + "': hang-rate needs a number in (0, 1]");
     } else {
@@ -67,8 +67,24 @@ Result<Expectation> parse_expectation(std::string_view text) {
     return e;
 }
 
+namespace {
+
+// What a miss means for someone watching a matrix over time.
+Miss classify_miss(const Expectation& expect, const std::vector<RunFacts>& runs, int hangs) {
+    if (expect.kind == Expectation::Kind::pass && hangs > 0) return Miss::regression;
+    if (expect.expects_hang() && hangs < static_cast<int>(runs.size())) {
+        // Fewer hangs, and what ran instead passed: the hang no longer reproduces.
+        bool others_passed = true;
+        for (const auto& r : runs) others_passed &= is_hang(r.verdict) || r.verdict == Verdict::pass;
+        if (others_passed) return Miss::no_longer_reproduces;
+    }
+    return Miss::other;
+}
+
+}  // namespace
+
 Judgement judge(const Expectation& expect, const std::vector<RunFacts>& runs) {
-    if (runs.empty()) return {false, false, "no runs"};
+    if (runs.empty()) return {Outcome::missed, Miss::other, "no runs"};
     int passes = 0, fails = 0, hangs = 0;
     for (const auto& r : runs) {
         passes += r.verdict == Verdict::pass;
@@ -81,30 +97,30 @@ Judgement judge(const Expectation& expect, const std::vector<RunFacts>& runs) {
         std::snprintf(buf, sizeof buf, "expected %s, saw %d/%d", what, k, n);
         return std::string(buf);
     };
-    Judgement j{true, false, ""};
-    switch (expect.outcome) {
-        case Expectation::Outcome::pass:
-            if (passes != n) j = {false, false, seen("every run to pass", passes)};
+    auto missed = [&](std::string why) { return Judgement{Outcome::missed, classify_miss(expect, runs, hangs), why}; };
+    switch (expect.kind) {
+        case Expectation::Kind::pass:
+            if (passes != n) return missed(seen("every run to pass", passes));
             break;
-        case Expectation::Outcome::fail:
-            if (fails != n) j = {false, false, seen("every run to fail", fails)};
+        case Expectation::Kind::fail:
+            if (fails != n) return missed(seen("every run to fail", fails));
             break;
-        case Expectation::Outcome::hang:
-            if (hangs != n) j = {false, false, seen("every run to hang", hangs)};
+        case Expectation::Kind::hang:
+            if (hangs != n) return missed(seen("every run to hang", hangs));
             break;
-        case Expectation::Outcome::not_pass:
-            if (passes != 0) j = {false, false, seen("no run to pass", passes)};
+        case Expectation::Kind::not_pass:
+            if (passes != 0) return missed(seen("no run to pass", passes));
             break;
-        case Expectation::Outcome::hang_rate: {
+        case Expectation::Kind::hang_rate: {
             Interval ci = wilson95(hangs, n);
             std::snprintf(buf, sizeof buf, "expected hang rate >= %.2f, saw %d/%d (95%% CI %.2f-%.2f)",
                           expect.min_hang_rate, hangs, n, ci.low, ci.high);
-            if (ci.high < expect.min_hang_rate) j = {false, false, buf};
-            else if (ci.low < expect.min_hang_rate) j = {false, true, std::string(buf) + ": more runs needed"};
+            if (ci.high < expect.min_hang_rate) return missed(buf);
+            if (ci.low < expect.min_hang_rate) return {Outcome::undecided, Miss::none, std::string(buf) + ": more runs needed"};
             break;
         }
     }
-    if (j.met && expect.starts) {
+    if (expect.starts) {
         for (const auto& r : runs) {
             bool ok = expect.starts->op == Expectation::Starts::Op::eq ? r.workflow_starts == expect.starts->count
                                                                         : r.workflow_starts > expect.starts->count;
@@ -112,11 +128,11 @@ Judgement judge(const Expectation& expect, const std::vector<RunFacts>& runs) {
                 std::snprintf(buf, sizeof buf, "expected starts %s %d, a run started %d times",
                               expect.starts->op == Expectation::Starts::Op::eq ? "==" : ">", expect.starts->count,
                               r.workflow_starts);
-                return {false, false, buf};
+                return missed(buf);
             }
         }
     }
-    return j;
+    return {Outcome::met, Miss::none, ""};
 }
 
 }  // namespace hangar

@@ -104,10 +104,10 @@ public:
         for (Method m : v.methods)
             if (!v.expect.count(m))
                 return at(*expect, in + ": no expectation for method '" + std::string(to_string(m)) + "'");
-        for (std::string_view sanitizer : kSanitizers) {
-            const toml::node* table = t->get("expect_" + std::string(sanitizer));
+        for (Sanitizer sanitizer : kAllSanitizers) {
+            const toml::node* table = t->get("expect_" + std::string(to_string(sanitizer)));
             if (!table) continue;
-            const std::string where_san = in + " [variant.expect_" + std::string(sanitizer) + "]";
+            const std::string where_san = in + " [variant.expect_" + std::string(to_string(sanitizer)) + "]";
             if (v.language != Language::native) return at(*table, where_san + ": only native variants have sanitizer builds");
             if (!table->is_table()) return at(*table, where_san + " must be a table");
             SanitizerExpectations se;
@@ -125,7 +125,7 @@ public:
                 se.expect[*m] = *e;
             }
             if (se.why.empty()) return at(*table, where_san + " needs 'why': say what the sanitizer changes");
-            v.by_sanitizer[std::string(sanitizer)] = se;
+            v.by_sanitizer[sanitizer] = se;
         }
         return v;
     }
@@ -166,18 +166,16 @@ private:
 
 }  // namespace
 
-bool is_sanitizer(std::string_view name) {
-    return std::find(std::begin(kSanitizers), std::end(kSanitizers), name) != std::end(kSanitizers);
-}
+std::string_view to_string(Language l) { return l == Language::python ? "python" : "native"; }
 
-const Expectation& Variant::expectation(Method m, std::string_view sanitizer) const {
-    if (auto it = by_sanitizer.find(std::string(sanitizer)); it != by_sanitizer.end())
+const Expectation& Variant::expectation(Method m, Sanitizer s) const {
+    if (auto it = by_sanitizer.find(s); it != by_sanitizer.end())
         if (auto e = it->second.expect.find(m); e != it->second.expect.end()) return e->second;
     return expect.at(m);
 }
 
-std::string Variant::sanitizer_note(std::string_view sanitizer) const {
-    auto it = by_sanitizer.find(std::string(sanitizer));
+std::string Variant::sanitizer_note(Sanitizer s) const {
+    auto it = by_sanitizer.find(s);
     return it == by_sanitizer.end() ? "" : it->second.why;
 }
 

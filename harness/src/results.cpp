@@ -35,7 +35,7 @@ std::string CellResult::summary() const {
     for (auto [verdict, k] : counts())
         out += (out.empty() ? "" : ", ") + std::string(to_string(verdict)) + " " + std::to_string(k) + "/" +
                std::to_string(runs.size());
-    if (!cell.applicable()) return "n/a";
+    if (!cell.applicable()) return std::string(label(Outcome::not_applicable).shout);
     return out.empty() ? "no runs" : out;
 }
 
@@ -62,36 +62,36 @@ double CellResult::wall_seconds() const {
 
 void judge_cell(CellResult& cell) {
     if (!cell.cell.applicable()) {
-        cell.judgement = {false, false, "not applicable: " + cell.cell.not_applicable_reason()};
+        cell.judgement = {Outcome::not_applicable, Miss::none, "not applicable: " + cell.cell.not_applicable_reason};
         return;
     }
     std::vector<RunFacts> facts;
     for (const auto& r : cell.runs) facts.push_back({r.verdict, r.workflow_starts});
-    cell.judgement = judge(cell.cell.expect(), facts);
+    cell.judgement = judge(cell.cell.expect, facts);
 }
 
-Miss classify_miss(const CellResult& cell) {
-    if (!cell.cell.applicable() || cell.judgement.met || cell.judgement.undecided) return Miss::none;
-    const Expectation& e = cell.cell.expect();
-    const bool expects_hang = e.outcome == Expectation::Outcome::hang || e.outcome == Expectation::Outcome::hang_rate;
-    if (e.outcome == Expectation::Outcome::pass && cell.hangs() > 0) return Miss::regression;
-    if (expects_hang && cell.hangs() < static_cast<int>(cell.runs.size())) {
-        // Fewer hangs, and what ran instead passed: the hang no longer reproduces.
-        bool others_passed = true;
-        for (const auto& r : cell.runs) others_passed &= is_hang(r.verdict) || r.verdict == Verdict::pass;
-        if (others_passed) return Miss::no_longer_reproduces;
+Totals tally(const std::vector<CellResult>& cells) {
+    Totals t;
+    for (const auto& c : cells) {
+        ++t.cells;
+        switch (c.outcome()) {
+            case Outcome::met: ++t.met; break;
+            case Outcome::missed: ++t.missed; break;
+            case Outcome::undecided: ++t.undecided; break;
+            case Outcome::not_applicable: ++t.not_applicable; break;
+        }
+        t.regressions += c.judgement.miss == Miss::regression;
+        t.no_longer_reproduces += c.judgement.miss == Miss::no_longer_reproduces;
+        t.other_misses += c.judgement.miss == Miss::other;
     }
-    return Miss::other;
+    return t;
 }
 
-std::string_view to_string(Miss m) {
-    switch (m) {
-        case Miss::none: return "";
-        case Miss::regression: return "regression";
-        case Miss::no_longer_reproduces: return "no longer reproduces";
-        case Miss::other: return "missed";
-    }
-    return "?";
+std::string totals_line(const Totals& t) {
+    std::string out = std::to_string(t.met) + " cells met, " + std::to_string(t.missed) + " missed";
+    if (t.undecided) out += ", " + std::to_string(t.undecided) + " undecided (more runs needed)";
+    if (t.not_applicable) out += ", " + std::to_string(t.not_applicable) + " not applicable";
+    return out;
 }
 
 }  // namespace hangar

@@ -53,8 +53,6 @@ Result<Watched> watch(ProcessTree& tree, const WatchOptions& options) {
             w.time_to_verdict = deadlocked ? std::chrono::duration_cast<std::chrono::milliseconds>(
                                                  now - *options.stall->onset())
                                            : w.elapsed;
-            if (options.before_kill) options.before_kill(tree);
-            tree.kill();
             return w;
         }
     }
@@ -74,6 +72,7 @@ Result<HelperRun> run_helper(const std::vector<std::string>& argv, const std::fi
     WatchOptions options;
     options.limit = limit;
     auto watched = watch(*tree, options);
+    tree->kill();
     HelperRun run{watched ? watched->ending : Ending{}, read_text(spec.stdout_path), read_text(spec.stderr_path)};
     std::error_code ec;
     std::filesystem::remove(spec.stdout_path, ec);

@@ -36,25 +36,23 @@ RunRecord make_run(const Cell& cell, bool hang, bool fail, int k, const fs::path
     r.started_s = k * 0.4;
     r.seconds = 0.3;
     r.workflow_starts = 1;
-    const Expectation& e = cell.expect();
+    const Expectation& e = cell.expect;
     if (e.starts)
         r.workflow_starts = e.starts->op == Expectation::Starts::Op::eq ? e.starts->count : e.starts->count + 2;
-    r.evidence = out / "hangar-out" / cell.family->name / cell.variant->name /
-                 (std::string(to_string(cell.method)) + (cell.sanitizer == "none" ? "" : "-" + cell.sanitizer)) /
-                 ("run-" + std::to_string(k + 1));
+    r.evidence = out / "hangar-out" / cell.folder() / ("run-" + std::to_string(k + 1));
     if (hang) {
-        bool timeout = cell.sanitizer == "tsan";  // TSan's background thread hides the stall
+        bool timeout = cell.sanitizer == Sanitizer::tsan;  // TSan's background thread hides the stall
         r.verdict = timeout ? Verdict::timeout : Verdict::deadlock;
         r.time_to_verdict_ms = timeout ? 60000 : std::lround(std::lognormal_distribution<>(5.1, 0.15)(rng));
         r.seconds = timeout ? 60 : 0.4;
-        r.signature = signature_for(cell.family->name, rng);
+        r.signature = signature_for(cell.family, rng);
     } else if (fail) {
         r.verdict = Verdict::fail;
-        r.exit_code = cell.sanitizer == "tsan" ? 66 : 1;
+        r.exit_code = cell.sanitizer == Sanitizer::tsan ? 66 : 1;
     } else {
         r.exit_code = 0;
     }
-    if (cell.sanitizer == "tsan" && cell.variant->language == Language::native &&
+    if (cell.sanitizer == Sanitizer::tsan && cell.language() == Language::native &&
         std::uniform_real_distribution<>(0, 1)(rng) < 0.5)
         r.findings.push_back({"ThreadSanitizer", "data race", "data race nss/getXXent_r.c:126 in __getpwent_r", {}});
     if (hang || fail) {
@@ -68,22 +66,22 @@ RunRecord make_run(const Cell& cell, bool hang, bool fail, int k, const fs::path
 // Runs that meet the expectation, drawn with the seed.
 std::vector<RunRecord> runs_for(const Cell& cell, double hang_p, const fs::path& out, std::mt19937& rng) {
     std::vector<RunRecord> runs;
-    const Expectation& e = cell.expect();
+    const Expectation& e = cell.expect;
     for (int k = 0; k < cell.repeat; ++k) {
         bool hang = false, fail = false;
-        switch (e.outcome) {
-            case Expectation::Outcome::pass:
+        switch (e.kind) {
+            case Expectation::Kind::pass:
                 break;
-            case Expectation::Outcome::fail:
+            case Expectation::Kind::fail:
                 fail = true;
                 break;
-            case Expectation::Outcome::hang:
+            case Expectation::Kind::hang:
                 hang = true;
                 break;
-            case Expectation::Outcome::not_pass:
+            case Expectation::Kind::not_pass:
                 fail = true;
                 break;
-            case Expectation::Outcome::hang_rate:
+            case Expectation::Kind::hang_rate:
                 hang = std::uniform_real_distribution<>(0, 1)(rng) < hang_p;
                 break;
         }
@@ -117,13 +115,13 @@ int main(int argc, char** argv) {
         v.expect[Method::spawn] = *parse_expectation("pass");
         v.expect[Method::forkserver] = *parse_expectation("pass");
         if (i == 0)
-            v.by_sanitizer["tsan"] = {{{Method::fork, *parse_expectation("hang-rate >= 0.05")}},
+            v.by_sanitizer[Sanitizer::tsan] = {{{Method::fork, *parse_expectation("hang-rate >= 0.05")}},
                                       "TSan slows the threads <a lot> & hides stalls."};
         made_up.variants.push_back(std::move(v));
     }
     if (extra > 0) catalog.families.push_back(std::move(made_up));
 
-    auto cells = select_cells(catalog, {}, {}, std::nullopt, {"none", "tsan", "asan"});
+    auto cells = select_cells(catalog, {.sanitizers = {Sanitizer::none, Sanitizer::tsan, Sanitizer::asan}});
     if (!cells) {
         std::fprintf(stderr, "sample_report: %s\n", cells.error().message.c_str());
         return 1;
@@ -138,15 +136,15 @@ int main(int argc, char** argv) {
     }
     // What a nightly run also shows: a missed expected hang and an undecided rate.
     for (auto& r : results) {
-        const Expectation& e = r.cell.expect();
-        if (r.cell.applicable() && e.outcome == Expectation::Outcome::hang && r.cell.sanitizer == "asan") {
+        const Expectation& e = r.cell.expect;
+        if (r.cell.applicable() && e.kind == Expectation::Kind::hang && r.cell.sanitizer == Sanitizer::asan) {
             r.runs.back() = make_run(r.cell, false, false, static_cast<int>(r.runs.size()) - 1, out, rng);
             break;
         }
     }
     for (auto& r : results) {
-        if (r.cell.applicable() && r.cell.expect().stochastic() && r.cell.sanitizer == "none" &&
-            r.cell.family->name != "nss-lock") {
+        if (r.cell.applicable() && r.cell.expect.stochastic() && r.cell.sanitizer == Sanitizer::none &&
+            r.cell.family != "nss-lock") {
             r.runs = runs_for(r.cell, 0.0, out, rng);
             for (int k = 0; k < 5; ++k) r.runs[static_cast<size_t>(k)] = make_run(r.cell, true, false, k, out, rng);
             break;
@@ -173,8 +171,8 @@ int main(int argc, char** argv) {
             double rate =
                 std::clamp(r.hang_rate() + (n % 2 ? 0.1 : -0.1) * (r.hang_rate() > 0 && r.hang_rate() < 1), 0.0, 1.0);
             int runs = static_cast<int>(r.runs.size()), hangs = static_cast<int>(std::lround(rate * runs));
-            e.cells.push_back({reports::cell_key(r), runs, hangs, rate, wilson95(hangs, runs),
-                               n == 2 ? !r.judgement.met : r.judgement.met});
+            const bool met = r.outcome() == Outcome::met;
+            e.cells.push_back({r.cell.key(), runs, hangs, rate, wilson95(hangs, runs), n == 2 ? !met : met});
         }
         history.push_back(std::move(e));
     }

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hangar/outcome.hpp"
 #include "hangar/result.hpp"
 #include "hangar/verdict.hpp"
 
@@ -16,18 +17,19 @@ namespace hangar {
 struct Expectation {
     // pass / fail / hang: every run; not-pass: no run passes; hang-rate: at least
     // `min_hang_rate` of the runs hang.
-    enum class Outcome { pass, fail, hang, not_pass, hang_rate };
+    enum class Kind { pass, fail, hang, not_pass, hang_rate };
     struct Starts {  // how often a re-import workflow body may start in one run
         enum class Op { eq, gt } op;
         int count;
     };
 
-    Outcome outcome = Outcome::pass;
+    Kind kind = Kind::pass;
     double min_hang_rate = 0;
     std::optional<Starts> starts;
     std::string text;  // as written in the manifest
 
-    bool stochastic() const { return outcome == Outcome::hang_rate; }
+    bool stochastic() const { return kind == Kind::hang_rate; }
+    bool expects_hang() const { return kind == Kind::hang || kind == Kind::hang_rate; }
 };
 
 // Grammar: OUTCOME [", starts" ("==" | ">") N], where OUTCOME is pass | fail | hang |
@@ -43,10 +45,8 @@ struct RunFacts {
 };
 
 struct Judgement {
-    bool met = false;
-    // Stochastic expectations only: the hang rate's 95% interval straddles the floor, so
-    // more runs are needed to say either way. Not met, and not a miss either.
-    bool undecided = false;
+    Outcome outcome = Outcome::missed;  // met, missed or undecided; not_applicable is the caller's
+    Miss miss = Miss::none;             // for a missed cell, what kind of miss
     std::string why;  // for a miss or an undecided cell: what was expected against what was seen
 };
 

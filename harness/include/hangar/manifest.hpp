@@ -11,14 +11,11 @@
 #include "hangar/expectation.hpp"
 #include "hangar/method.hpp"
 #include "hangar/result.hpp"
+#include "hangar/sanitizer.hpp"
 
 namespace hangar {
 
 enum class Language { python, native };
-
-// Sanitizer builds a native scenario also comes in; "none" is the plain build.
-inline constexpr std::string_view kSanitizers[] = {"none", "tsan", "asan"};
-bool is_sanitizer(std::string_view name);
 
 // Where a sanitizer changes what a cell does (TSan cannot prove a deadlock, reports a
 // race, aborts a child that starts threads...), the manifest says so, and why.
@@ -35,19 +32,16 @@ struct Variant {
     std::vector<std::string> args;  // placed before `--method M`
     std::vector<Method> methods;
     std::map<Method, Expectation> expect;  // one per method
-    std::map<std::string, SanitizerExpectations> by_sanitizer;  // [variant.expect_tsan] ...
+    std::map<Sanitizer, SanitizerExpectations> by_sanitizer;  // [variant.expect_tsan] ...
     int repeat = 1;                        // runs per cell unless --repeat says otherwise
-    // Not from manifests: a whole command line run as it is, without `--method`
-    // (`hangar exec`). When set, language, entry and args are unused.
-    std::vector<std::string> command;
 
     // Python variants run the real CPython, which is not built with sanitizers.
-    bool runs_under(std::string_view sanitizer) const {
-        return sanitizer == "none" || (language == Language::native && command.empty());
-    }
-    const Expectation& expectation(Method m, std::string_view sanitizer) const;
-    std::string sanitizer_note(std::string_view sanitizer) const;  // "" if none
+    bool runs_under(Sanitizer s) const { return s == Sanitizer::none || language == Language::native; }
+    const Expectation& expectation(Method m, Sanitizer s) const;
+    std::string sanitizer_note(Sanitizer s) const;  // "" if none
 };
+
+std::string_view to_string(Language l);  // python | native
 
 struct Family {
     std::string name;

@@ -8,7 +8,15 @@
 namespace hangar {
 
 struct Error {
+    // What went wrong, so that main() can choose the exit status (see cli/commands.hpp):
+    // the user's input (flags, names, manifests, paths given) or the harness's own work.
+    enum class Kind {
+        input,     // bad usage or bad input: the user can fix it
+        io,        // reading or writing failed where the input was fine (disk full, a file gone)
+        internal,  // the harness could not do its job for another reason
+    };
     std::string message;  // one line, says what is wrong and, where it can, what to do
+    Kind kind = Kind::input;
 };
 
 template <class T>
@@ -50,6 +58,9 @@ private:
 
 using Status = Result<void>;
 
-inline Error error(std::string message) { return Error{std::move(message)}; }
+inline Error error(std::string message, Error::Kind kind = Error::Kind::input) {
+    return Error{std::move(message), kind};
+}
+inline Error io_error(std::string message) { return error(std::move(message), Error::Kind::io); }
 
 }  // namespace hangar

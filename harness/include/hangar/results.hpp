@@ -38,6 +38,7 @@ struct CellResult {
     std::vector<RunRecord> runs;
     Judgement judgement;
 
+    Outcome outcome() const { return judgement.outcome; }
     std::map<Verdict, int> counts() const;
     int hangs() const;
     // Hang signature -> number of runs; hangs whose stack could not be read count as "".
@@ -54,17 +55,20 @@ struct CellResult {
     double wall_seconds() const;
 };
 
-// Re-judges `cell` against its expectation from its runs.
+// Judges `cell` against its expectation from its runs: the one place a cell's outcome is
+// decided (a cell that is not applicable is that, whatever its runs).
 void judge_cell(CellResult& cell);
 
-// What a missed cell means for someone watching a matrix over time.
-enum class Miss {
-    none,                  // met, undecided or not applicable
-    regression,            // expected to pass, and hung
-    no_longer_reproduces,  // expected to hang, and hung less (fixed upstream, or a changed race)
-    other,                 // any other miss (an unexpected failure or crash, wrong starts...)
+// How many cells came to each outcome, and how many misses of each kind.
+struct Totals {
+    int cells = 0, met = 0, missed = 0, undecided = 0, not_applicable = 0;
+    int regressions = 0, no_longer_reproduces = 0, other_misses = 0;
+
+    bool all_met() const { return missed == 0 && undecided == 0; }  // not applicable counts as met
 };
-Miss classify_miss(const CellResult& cell);
-std::string_view to_string(Miss m);
+Totals tally(const std::vector<CellResult>& cells);
+
+// "17 cells met, 0 missed, 1 undecided (more runs needed), 6 not applicable"
+std::string totals_line(const Totals& t);
 
 }  // namespace hangar

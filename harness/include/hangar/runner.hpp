@@ -43,10 +43,6 @@ public:
 // The command line of one run of `cell`.
 Result<CommandSpec> command_for(const Cell& cell, const RunnerConfig& config, const std::filesystem::path& evidence);
 
-// The native binary a cell runs: the manifest's entry, with "-tsan"/"-asan" for a
-// sanitizer build.
-std::string binary_name(const Cell& cell);
-
 // The evidence folder of run `run` (from 1) of `cell`.
 std::filesystem::path evidence_dir(const Cell& cell, int run, const RunnerConfig& config);
 

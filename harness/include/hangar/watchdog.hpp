@@ -2,7 +2,6 @@
 #pragma once
 
 #include <chrono>
-#include <functional>
 
 #include "hangar/interrupt.hpp"
 #include "hangar/process.hpp"
@@ -16,9 +15,6 @@ struct WatchOptions {
     std::chrono::milliseconds limit{10000};
     const Interrupt* interrupt = nullptr;  // optional: ends the watch early
     StallDetector* stall = nullptr;        // optional: ends a provably deadlocked run early
-    // Called on a hang while the tree is still alive, before it is killed: the place
-    // for evidence capture.
-    std::function<void(ProcessTree&)> before_kill;
 };
 
 struct Watched {
@@ -30,8 +26,10 @@ struct Watched {
     bool interrupted = false;  // the tree was killed because of an interrupt; no verdict
 };
 
-// Blocks until the tree ends, its limit passes, or the interrupt fires. In every case
-// the tree is dead and reaped on return.
+// Blocks until the tree ends, its limit passes, stall detection proves it deadlocked, or
+// the interrupt fires. A tree that ended, or was interrupted, is dead and reaped on
+// return; a hung one (timed_out, deadlocked) is left alive, as it was at the verdict, for
+// the caller to take evidence from before it kills it (or its destructor does).
 Result<Watched> watch(ProcessTree& tree, const WatchOptions& options);
 
 // What a short helper command did.

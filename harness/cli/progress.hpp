@@ -8,7 +8,7 @@
 
 #include "hangar/runner.hpp"
 
-namespace hangar {
+namespace hangar::cli {
 
 class Progress : public RunObserver {
 public:
@@ -32,4 +32,4 @@ private:
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
-}  // namespace hangar
+}  // namespace hangar::cli
