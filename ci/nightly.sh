@@ -2,12 +2,14 @@
 # The nightly job: the full matrix (every scenario variant x start method x sanitizer),
 # more runs for stochastic variants, all reports and the history in one dated folder.
 #
-#   ci/nightly.sh [--quick] [--out DIR] [--shard K/N] [--hangar PATH] [-- HANGAR-RUN-ARGS...]
+#   ci/nightly.sh [--quick] [--out DIR] [--shard K/N] [--run-id ID] [--hangar PATH] [-- HANGAR-RUN-ARGS...]
 #
 #   --quick        a small version: no sanitizer builds, manifests' own repeats
 #   --out DIR      where dated folders go (default: nightly-out); DIR/history.jsonl grows
 #                  by one line a night (with --shard, the merge adds it instead)
 #   --shard K/N    run only every N-th cell from the K-th (merge with ci/nightly-merge.sh)
+#   --run-id ID    shared by the shards of one night, so the merge can tell them from
+#                  another night's (default: nightly-<date>)
 #   --hangar PATH  use this hangar binary instead of building one
 #
 # Exit status (also printed, and named in summary.md):
@@ -16,15 +18,16 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-quick=0 out=nightly-out shard= hangar= extra=()
+quick=0 out=nightly-out shard= run_id= hangar= extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --out) out=${2:?--out needs a folder}; shift ;;
     --shard) shard=${2:?--shard needs K/N}; shift ;;
+    --run-id) run_id=${2:?--run-id needs an id}; shift ;;
     --hangar) hangar=${2:?--hangar needs a path}; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "nightly: unknown option '$1' (see ci/nightly.sh --help)" >&2; exit 1 ;;
   esac
   shift
@@ -42,7 +45,7 @@ day=$(date -u +%Y-%m-%d)
 dir="$out/$day${shard:+/shard-${shard%/*}}"
 mkdir -p "$dir" || harness_failure "cannot create $dir"
 
-args=(run --out "$dir/runs" --json "$dir/results.json")
+args=(run --out "$dir/runs" --json "$dir/results.json" --run-id "${run_id:-nightly-$day}")
 # A shard's cells are part of a night: the merge records the night in the history.
 [ -z "$shard" ] && args+=(--history "$out/history.jsonl")
 if [ "$quick" = 1 ]; then

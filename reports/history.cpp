@@ -23,7 +23,7 @@ Status append_history(const std::filesystem::path& file, const std::vector<CellR
                                  {"hang_rate_ci95", {ci.low, ci.high}},
                                  {"met", c.outcome() == Outcome::met}});
     }
-    std::string text = line.dump() + "\n";
+    std::string text = json_text(line, -1) + "\n";
     int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) return io_error("cannot append to history " + file.string() + ": " + std::strerror(errno));
     ssize_t n = write(fd, text.data(), text.size());

@@ -509,12 +509,12 @@ std::string environment(const nlohmann::json& env) {
     std::string s = "<section id=\"environment\"><h2>Environment</h2>\n";
     if (!env.is_object() || env.empty()) {
         if (env.is_null() || env.empty()) return s + "<p class=\"muted\">Not recorded.</p></section>\n";
-        return s + "<pre>" + escape_markup(env.dump(2)) + "</pre></section>\n";
+        return s + "<pre>" + escape_markup(json_text(env)) + "</pre></section>\n";
     }
     s += "<table class=\"data kv\"><tbody>\n";
     for (const auto& [key, value] : env.items())
         s += "<tr><th>" + escape_markup(key) + "</th><td class=\"mono\">" +
-             escape_markup(value.is_string() ? value.get<std::string>() : value.dump()) + "</td></tr>\n";
+             escape_markup(value.is_string() ? value.get<std::string>() : json_text(value, -1)) + "</td></tr>\n";
     return s + "</tbody></table></section>\n";
 }
 

@@ -4,9 +4,41 @@
 #include <cstdio>
 #include <map>
 
+#include "hangar/text.hpp"
 
 namespace hangar::reports {
 namespace {
+
+std::string pipe_safe(std::string_view s) {
+    std::string out;
+    for (char ch : s) out += ch == '|' ? std::string("\\|") : std::string(1, ch);
+    return out;
+}
+
+// Text from a run in a table cell or list item: one line, no HTML, pipes escaped.
+std::string md_text(std::string_view s) {
+    std::string out;
+    for (char ch : one_line(s, 2000)) {
+        switch (ch) {
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '&': out += "&amp;"; break;
+            default: out += ch;
+        }
+    }
+    return pipe_safe(out);
+}
+
+// Text in a code span: one line, pipes escaped, fenced with more backticks than any run
+// of them inside it.
+std::string md_code(std::string_view s) {
+    const std::string text = pipe_safe(one_line(s, 2000));
+    size_t longest = 0, run = 0;
+    for (char ch : text) longest = std::max(longest, run = ch == '`' ? run + 1 : 0);
+    const std::string fence(longest + 1, '`');
+    const bool pad = longest > 0 || text.empty();
+    return fence + (pad ? " " : "") + text + (pad ? " " : "") + fence;
+}
 
 std::string cell_text(const CellResult& c) {
     if (c.outcome() == Outcome::not_applicable) return std::string(label(Outcome::not_applicable).mark);
@@ -19,13 +51,7 @@ std::string cell_text(const CellResult& c) {
                       100 * ci.high);
         text += rate;
     }
-    return text + "<br>expect `" + e.text + "`";
-}
-
-std::string pipe_safe(std::string s) {
-    std::string out;
-    for (char ch : s) out += ch == '|' ? std::string("\\|") : std::string(1, ch);
-    return out;
+    return text + "<br>expect " + md_code(e.text);
 }
 
 }  // namespace
@@ -47,17 +73,18 @@ std::string render_markdown(const std::vector<CellResult>& cells, const RunConte
         text[{c.cell.scenario_id(), column}] = cell_text(c);
     }
     std::string out = "# hangar: " + totals_line(tally(cells)) + "\n\n";
-    out += "`" + pipe_safe(context.command) + "` at " + context.started_at + (context.complete ? "" : " (incomplete)") + "\n\n";
+    out += md_code(context.command) + " at " + md_text(context.started_at) + (context.complete ? "" : " (incomplete)") +
+           "\n\n";
     out += "| scenario |";
     for (const auto& col : columns) out += " " + col + " |";
     out += "\n|---|";
     for (size_t i = 0; i < columns.size(); ++i) out += "---|";
     out += "\n";
     for (const auto& r : rows) {
-        out += "| `" + r + "` |";
+        out += "| " + md_code(r) + " |";
         for (const auto& col : columns) {
             auto it = text.find({r, col});
-            out += " " + (it == text.end() ? std::string("-") : pipe_safe(it->second)) + " |";
+            out += " " + (it == text.end() ? std::string("-") : it->second) + " |";
         }
         out += "\n";
     }
@@ -72,11 +99,11 @@ std::string render_markdown(const std::vector<CellResult>& cells, const RunConte
         if (list.empty()) return;
         out += "\n## " + title + " (" + std::to_string(list.size()) + ")\n\n";
         for (const auto* c : list) {
-            out += "- `" + c->cell.key() + "`: " + pipe_safe(c->judgement.why) + ". Reproduce: `" +
-                   reproduce_command(*c) + "`\n";
+            out += "- " + md_code(c->cell.key()) + ": " + md_text(c->judgement.why) + ". Reproduce: " +
+                   md_code(reproduce_command(*c)) + "\n";
             for (const auto& r : c->runs)
                 if (r.verdict != Verdict::pass) {
-                    out += "  - evidence: `" + r.evidence.string() + "`\n";
+                    out += "  - evidence: " + md_code(r.evidence.string()) + "\n";
                     break;
                 }
         }
@@ -89,7 +116,7 @@ std::string render_markdown(const std::vector<CellResult>& cells, const RunConte
     std::string sigs;
     for (const auto& c : cells)
         for (auto [sig, n] : c.signatures())
-            sigs += "| `" + c.cell.key() + "` | `" + pipe_safe(sig.empty() ? "(no stack)" : sig) + "` | " +
+            sigs += "| " + md_code(c.cell.key()) + " | " + md_code(sig.empty() ? "(no stack)" : sig) + " | " +
                     std::to_string(n) + " |\n";
     if (!sigs.empty()) out += "\n## Hang signatures\n\n| cell | signature | runs |\n|---|---|---|\n" + sigs;
     return out;

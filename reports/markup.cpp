@@ -1,8 +1,11 @@
 #include "markup.hpp"
 
+#include "hangar/text.hpp"
+
 namespace hangar::reports {
 
-std::string escape_markup(std::string_view text) {
+std::string escape_markup(std::string_view raw) {
+    const std::string text = valid_utf8(raw);
     std::string out;
     out.reserve(text.size() + 16);
     for (char c : text) {

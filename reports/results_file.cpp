@@ -12,7 +12,7 @@ ResultsFile::ResultsFile(std::vector<std::filesystem::path> targets, RunContext 
 }
 
 void ResultsFile::run_finished(const Cell& cell, const RunRecord& record) {
-    note(write_file_atomically(record.evidence / "run.json", run_file_json(cell, record).dump(2) + "\n"));
+    note(write_file_atomically(record.evidence / "run.json", json_text(run_file_json(cell, record)) + "\n"));
 }
 
 void ResultsFile::cell_finished(const CellResult& cell) {
@@ -32,7 +32,7 @@ Status ResultsFile::finish(bool complete) {
 }
 
 void ResultsFile::write() {
-    const std::string text = results_to_json(cells_, context_).dump(2) + "\n";
+    const std::string text = json_text(results_to_json(cells_, context_)) + "\n";
     for (const auto& t : targets_) note(write_file_atomically(t, text));
 }
 

@@ -1,5 +1,10 @@
 #include "results_json.hpp"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <random>
 
 namespace hangar::reports {
 
@@ -19,6 +24,10 @@ nlohmann::json run_to_json(const RunRecord& run) {
         j["rr"] = {{"note", run.rr_note}};
         if (!run.rr_trace.empty()) j["rr"]["trace"] = run.rr_trace;
     }
+    if (run.output_cut)
+        j["output_cut"] = {{"stdout_bytes", run.output_cut->stdout_bytes},
+                           {"stderr_bytes", run.output_cut->stderr_bytes},
+                           {"kept_per_stream", run.output_cut->kept}};
     if (!run.findings.empty()) {
         nlohmann::json findings = nlohmann::json::array();
         for (const auto& f : run.findings)
@@ -82,11 +91,14 @@ nlohmann::json cell_to_json(const CellResult& cell) {
 nlohmann::json results_to_json(const std::vector<CellResult>& cells, const RunContext& context) {
     nlohmann::json out = {
         {"schema", kResultsSchema},
+        {"run_id", context.run_id},
         {"started_at", context.started_at},
         {"command", context.command},
         {"complete", context.complete},
         {"environment", context.environment},
     };
+    out["shard"] = context.shard ? nlohmann::json{{"k", context.shard->first}, {"n", context.shard->second}}
+                                 : nlohmann::json(nullptr);
     out["cells"] = nlohmann::json::array();
     for (const auto& c : cells) out["cells"].push_back(cell_to_json(c));
     const Totals t = tally(cells);
@@ -99,6 +111,18 @@ nlohmann::json results_to_json(const std::vector<CellResult>& cells, const RunCo
                      {"no_longer_reproduces", t.no_longer_reproduces},
                      {"other_misses", t.other_misses}};
     return out;
+}
+
+std::string new_run_id() {
+    std::random_device random;
+    char id[64];
+    std::snprintf(id, sizeof id, "%lld-%d-%08x", static_cast<long long>(std::time(nullptr)), static_cast<int>(getpid()),
+                  random());
+    return id;
+}
+
+std::string json_text(const nlohmann::json& j, int indent) {
+    return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace hangar::reports

@@ -3,13 +3,26 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <set>
+#include <stdexcept>
+
+#include "hangar/text.hpp"
 
 namespace hangar::reports {
 namespace {
 
-RunRecord run_from(const nlohmann::json& r) {
+// A field that names one of hangar's own words; anything else is an error naming it.
+template <class T, class Parse>
+T known(const nlohmann::json& j, const char* key, Parse parse, const char* what, const std::string& where) {
+    const std::string text = j.at(key).template get<std::string>();
+    auto value = parse(text);
+    if (!value) throw std::invalid_argument(where + ": unknown " + what + " '" + one_line(text, 40) + "'");
+    return *value;
+}
+
+RunRecord run_from(const nlohmann::json& r, const std::string& where) {
     RunRecord run;
-    run.verdict = parse_verdict(r.at("verdict").get<std::string>()).value_or(Verdict::fail);
+    run.verdict = known<Verdict>(r, "verdict", parse_verdict, "verdict", where);
     run.seconds = r.value("seconds", 0.0);
     if (r.contains("exit_code")) run.exit_code = r["exit_code"].get<int>();
     if (r.contains("signal")) run.signal = r["signal"].get<int>();
@@ -21,6 +34,11 @@ RunRecord run_from(const nlohmann::json& r) {
     if (r.contains("rr")) {
         run.rr_note = r["rr"].value("note", "");
         run.rr_trace = r["rr"].value("trace", "");
+    }
+    if (r.contains("output_cut")) {
+        const auto& o = r["output_cut"];
+        run.output_cut = RunRecord::OutputCut{o.value("stdout_bytes", uint64_t{0}), o.value("stderr_bytes", uint64_t{0}),
+                                              o.value("kept_per_stream", uint64_t{0})};
     }
     for (const auto& f : r.value("sanitizer_findings", nlohmann::json::array()))
         run.findings.push_back({f.value("tool", ""), f.value("kind", ""), f.value("summary", ""),
@@ -39,35 +57,93 @@ Result<LoadedResults> read_results(const std::filesystem::path& file) {
         if (j.value("schema", "") != kResultsSchema)
             return error(file.string() + ": not a hangar results file (schema is not " + kResultsSchema + ")");
         out.context = {j.value("started_at", ""), j.value("command", ""), j.value("environment", nlohmann::json::object()),
-                       j.value("complete", false)};
+                       j.value("complete", false), j.value("run_id", ""), std::nullopt};
+        if (j.contains("shard") && j["shard"].is_object())
+            out.context.shard = std::pair{j["shard"].at("k").get<int>(), j["shard"].at("n").get<int>()};
+        out.file = file;
         for (const auto& c : j.at("cells")) {
             CellResult cell;
             Cell& id = cell.cell;
             id.family = c.at("scenario").get<std::string>();
             id.variant = c.at("variant").get<std::string>();
+            const std::string where = "cell " + one_line(id.scenario_id(), 200);
             id.launch.language = c.value("language", "native") == "python" ? Language::python : Language::native;
-            id.method = parse_method(c.at("method").get<std::string>()).value_or(Method::none);
-            id.sanitizer = parse_sanitizer(c.value("sanitizer", "none")).value_or(Sanitizer::none);
+            id.method = known<Method>(c, "method", parse_any_method, "method", where);
+            id.sanitizer = c.contains("sanitizer") ? known<Sanitizer>(c, "sanitizer", parse_sanitizer, "sanitizer", where)
+                                                   : Sanitizer::none;
             auto expect = parse_expectation(c.at("expect").get<std::string>());
             if (!expect) return error(file.string() + ": " + expect.error().message);
             id.expect = *expect;
             id.sanitizer_note = c.value("sanitizer_note", "");
             if (!c.value("applicable", true)) id.not_applicable_reason = c.value("not_applicable_reason", "not applicable");
             id.order = c.value("order", 0);
-            for (const auto& r : c.at("runs")) cell.runs.push_back(run_from(r));
+            for (const auto& r : c.at("runs")) cell.runs.push_back(run_from(r, where + " " + std::string(to_string(id.method))));
             id.repeat = static_cast<int>(cell.runs.size());
             judge_cell(cell);
             out.cells.push_back(std::move(cell));
         }
+    } catch (const std::invalid_argument& e) {  // an unknown word, said by known()
+        return error(file.string() + ": " + e.what());
     } catch (const std::exception& e) {
-        return error(file.string() + ": malformed results (" + e.what() + ")");
+        return error(file.string() + ": malformed results (" + one_line(e.what(), 300) + ")");
     }
     return out;
+}
+
+namespace {
+
+// Files from before run ids were written: their start and command tell runs apart.
+std::string run_of(const LoadedResults& r) {
+    return r.context.run_id.empty() ? r.context.started_at + " " + r.context.command : r.context.run_id;
+}
+
+std::string shard_text(std::pair<int, int> s) { return std::to_string(s.first) + "/" + std::to_string(s.second); }
+
+}  // namespace
+
+Status check_mergeable(const std::vector<LoadedResults>& parts, bool allow_partial) {
+    std::map<std::string, const LoadedResults*> seen;  // run and shard -> first file
+    const LoadedResults* first_shard = nullptr;
+    std::set<int> ks;
+    for (const auto& p : parts) {
+        const std::string id = run_of(p) + (p.context.shard ? " shard " + shard_text(*p.context.shard) : "");
+        if (auto [it, fresh] = seen.emplace(id, &p); !fresh)
+            return error(p.file.string() + " holds the same results as " + it->second->file.string() +
+                         " (run " + run_of(p) + "): give each file once");
+        if (!p.context.shard) continue;
+        if (!first_shard) first_shard = &p;
+        if (run_of(p) != run_of(*first_shard))
+            return error("mixed runs: " + first_shard->file.string() + " is a shard of run " + run_of(*first_shard) +
+                         ", " + p.file.string() + " of run " + run_of(p) + " (merge the shards of one run)");
+        if (p.context.shard->second != first_shard->context.shard->second)
+            return error(p.file.string() + " is shard " + shard_text(*p.context.shard) + ", " +
+                         first_shard->file.string() + " shard " + shard_text(*first_shard->context.shard) +
+                         ": not one matrix");
+        ks.insert(p.context.shard->first);
+    }
+    if (first_shard && std::any_of(parts.begin(), parts.end(), [](const auto& p) { return !p.context.shard; }))
+        return error("shards and whole runs mixed: merge either the shards of one run, or whole runs");
+    if (first_shard && !allow_partial) {
+        const int n = first_shard->context.shard->second;
+        std::string missing;
+        for (int k = 1; k <= n; ++k)
+            if (!ks.count(k)) missing += (missing.empty() ? "" : ", ") + shard_text({k, n});
+        if (!missing.empty())
+            return error("shards missing: " + missing + " of run " + run_of(*first_shard) +
+                         " (add --allow-partial to merge the ones given)");
+    }
+    return {};
 }
 
 LoadedResults merge_results(std::vector<LoadedResults> parts) {
     if (parts.size() == 1) return std::move(parts.front());
     LoadedResults out;
+    // One run's shards merge into that run; repeated runs pool into none of them.
+    const bool one_run = std::all_of(parts.begin(), parts.end(), [&](const LoadedResults& p) {
+        return p.context.shard && run_of(p) == run_of(parts.front());
+    });
+    if (one_run) out.context.run_id = parts.front().context.run_id;
+    else out.context.run_id = new_run_id();
     std::map<std::string, size_t> index;  // cell key -> position in out.cells
     for (auto& part : parts) {
         if (out.context.started_at.empty() || part.context.started_at < out.context.started_at)

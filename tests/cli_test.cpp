@@ -40,6 +40,15 @@ TEST(Cli, BadInputGetsOneLineAndExitTwoAndWritesNothing) {
         {{"run", "fixture/passes", "--json", (dir.path() / "missing" / "r.json").string()}, "--json"},
         {{"--python", "/nonexistent/python3", "run", "fixture/python-passes"}, "python interpreter"},
         {{"frobnicate"}, "frobnicate"},
+        {{"run", "--timeout", "nan"}, "not a number of seconds"},
+        {{"run", "--timeout", "1e12"}, "not a number of seconds"},
+        {{"run", "--timeout", std::string(400, '9')}, "not a number of seconds"},
+        {{"run", "--max-output", "9Z"}, "not a size"},
+        {{"run", "--shard", "3/2"}, "K/N"},
+        {{"exec", "--timeout", "nan", "--", "true"}, "not a number of seconds"},
+        {{"exec", "--", "/tmp"}, "it is a folder"},
+        {{"exec", "--", "/nonexistent/program"}, "cannot execute"},
+        {{"report", "/nonexistent.json", "--out", "x"}, "nonexistent"},
     };
     for (const auto& c : cases) {
         TempDir cwd;
@@ -47,6 +56,7 @@ TEST(Cli, BadInputGetsOneLineAndExitTwoAndWritesNothing) {
         std::string shown = c.args.front() + " " + (c.args.size() > 1 ? c.args[1] : "");
         EXPECT_EQ(f.exit_code, 2) << shown << "\n" << f.err;
         EXPECT_EQ(lines(f.err), 1) << shown << "\n" << f.err;
+        EXPECT_LT(f.err.size(), 400u) << shown << "\n" << f.err;  // short: never echoes a 400-digit number back
         EXPECT_NE(f.err.find(c.says), std::string::npos) << shown << "\n" << f.err;
         EXPECT_EQ(f.out, "") << shown;
         EXPECT_FALSE(std::filesystem::exists(cwd.path() / "hangar-out")) << shown;

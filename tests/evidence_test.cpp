@@ -17,7 +17,12 @@ using testing::TempDir;
 TEST(Evidence, AStuckDebuggerIsKilledAndTheCaptureFinishes) {
     TempDir dir;
     CommandSpec spec = testing::tree_maker(dir, {"wedge"});
+    auto output = RunOutput::start(spec.stdout_path, spec.stderr_path, 1 << 20, "");
+    ASSERT_TRUE(output.ok());
+    spec.stdout_fd = (*output)->stdout_fd();
+    spec.stderr_fd = (*output)->stderr_fd();
     auto tree = ProcessTree::launch(spec);
+    (*output)->launched();
     ASSERT_TRUE(tree.ok());
     StallDetector detector;
     EvidenceOptions options;
@@ -29,7 +34,7 @@ TEST(Evidence, AStuckDebuggerIsKilledAndTheCaptureFinishes) {
     watch_options.stall = &detector;
     auto w = watch(*tree, watch_options);
     ASSERT_TRUE(w.ok());
-    evidence = capture_evidence(tree->root_pid(), dir.path() / "evidence", spec.stdout_path, spec.stderr_path, options);
+    evidence = capture_evidence(tree->root_pid(), dir.path() / "evidence", **output, options);
     tree->kill();
     EXPECT_EQ(w->ending.kind, Ending::Kind::deadlocked);  // the verdict stands
     ASSERT_FALSE(evidence.notes.empty());

@@ -35,6 +35,7 @@ TEST(Expectation, ParsesEveryForm) {
 
 TEST(Expectation, RejectsWhatItDoesNotKnow) {
     for (const char* bad : {"", "hangs", "hang-rate", "hang-rate >= 0", "hang-rate >= 1.5", "hang-rate >= x",
+                            "hang-rate >= nan", "hang-rate >= inf", "hang-rate >= -0",
                             "pass, starts", "pass, starts ~ 1", "pass, starts == -1", "pass, runs == 1"})
         EXPECT_FALSE(parse_expectation(bad).ok()) << bad;
 }

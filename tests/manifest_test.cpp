@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
 
 #include "hangar/matrix.hpp"
@@ -101,6 +103,42 @@ TEST(Manifest, BadValuesAreExplained) {
     EXPECT_NE(error_for(with("repeat = 5", "repeat = 0")).find("repeat"), std::string::npos);
     EXPECT_NE(error_for(with("name = \"two\"", "name = \"one\"")).find("defined twice"), std::string::npos);
     EXPECT_NE(error_for(with("family = \"demo\"", "family = \"other\"")).find("folder name"), std::string::npos);
+}
+
+// Entries and names become paths: none may lead outside the family folder (python), be
+// anything but a file name (native), or name a folder above the evidence.
+TEST(Manifest, NothingInAManifestReachesOutsideItsFolder) {
+    EXPECT_NE(error_for(with("entry = \"one.py\"", "entry = \"../other/x.py\"")).find("stay inside the family folder"),
+              std::string::npos);
+    EXPECT_NE(error_for(with("entry = \"one.py\"", "entry = \"/etc/passwd\"")).find("relative to the manifest"),
+              std::string::npos);
+    EXPECT_NE(error_for(with("entry = \"two\"", "entry = \"../../../../bin/true\"")).find("not a path"),
+              std::string::npos);
+    EXPECT_NE(error_for(with("name = \"two\"", "name = \"..\"")).find("names a folder"), std::string::npos);
+    EXPECT_NE(error_for(with("name = \"two\"", "name = \"a b\"")).find("names a folder"), std::string::npos);
+    TempDir dir;
+    auto file = write_family(dir, "demo", kGood);
+    std::filesystem::create_symlink("/etc/hostname", file.parent_path() / "one.py");
+    auto family = load_manifest(file);
+    ASSERT_FALSE(family.ok());
+    EXPECT_NE(family.error().message.find("leads outside the family folder"), std::string::npos)
+        << family.error().message;
+}
+
+// A FIFO as manifest.toml would block the reader for good; a symlink loop or an unreadable
+// folder would throw. Each is an error of that entry, and the others load.
+TEST(Catalog, WhatIsNotAManifestIsAnErrorNeverABlockOrACrash) {
+    TempDir dir;
+    write_family(dir, "demo", kGood);
+    std::filesystem::create_directories(dir.path() / "fifo");
+    ASSERT_EQ(mkfifo((dir.path() / "fifo" / "manifest.toml").c_str(), 0644), 0);
+    std::filesystem::create_directory_symlink("loop", dir.path() / "loop");
+    Catalog catalog = load_catalog(dir.path());
+    ASSERT_EQ(catalog.families.size(), 1u);
+    std::string errors;
+    for (const auto& e : catalog.errors) errors += e.message + "\n";
+    EXPECT_NE(errors.find("fifo/manifest.toml: not a regular file"), std::string::npos) << errors;
+    EXPECT_NE(errors.find("loop"), std::string::npos) << errors;
 }
 
 TEST(Catalog, ABrokenManifestDoesNotHideTheOthers) {

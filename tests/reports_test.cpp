@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <regex>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "hangar/watchdog.hpp"
@@ -83,8 +84,8 @@ TEST(Reports, ShardsMergeIntoTheFullRun) {
         return testing::run_hangar(args, dir.path());
     };
     ASSERT_EQ(with({"--json", "full.json"}).exit_code, 0);
-    ASSERT_EQ(with({"--shard", "1/2", "--json", "s1.json"}).exit_code, 0);
-    ASSERT_EQ(with({"--shard", "2/2", "--json", "s2.json"}).exit_code, 0);
+    ASSERT_EQ(with({"--shard", "1/2", "--run-id", "night-1", "--json", "s1.json"}).exit_code, 0);
+    ASSERT_EQ(with({"--shard", "2/2", "--run-id", "night-1", "--json", "s2.json"}).exit_code, 0);
     EXPECT_EQ(with({"--shard", "3/2"}).exit_code, 2);
     auto merged = testing::run_hangar({"report", "s1.json", "s2.json", "--out", "merged"}, dir.path());
     ASSERT_EQ(merged.exit_code, 0) << merged.err;
@@ -96,6 +97,71 @@ TEST(Reports, ShardsMergeIntoTheFullRun) {
             EXPECT_EQ(m["cells"][i][key], full["cells"][i][key]) << i << " " << key;
     EXPECT_EQ(read_json(dir.path() / "s1.json")["cells"].size() + read_json(dir.path() / "s2.json")["cells"].size(),
               full["cells"].size());
+}
+
+// hangar report never merges what does not belong together: the same file twice, shards of
+// two runs, a run's shards with some missing (unless asked), words it does not know.
+TEST(Reports, ReportRefusesMergesThatWouldLie) {
+    TempDir dir;
+    auto run = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args = {"run", "fixture/passes", "--timeout", "0.3", "-q"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return testing::run_hangar(args, dir.path()).exit_code;
+    };
+    ASSERT_EQ(run({"--shard", "1/2", "--run-id", "a", "--json", "a1.json"}), 0);
+    ASSERT_EQ(run({"--shard", "2/2", "--run-id", "b", "--json", "b2.json"}), 0);
+    ASSERT_EQ(run({"--json", "whole1.json"}), 0);
+    ASSERT_EQ(run({"--json", "whole2.json"}), 0);
+    auto report = [&](std::vector<std::string> inputs, std::vector<std::string> extra = {}) {
+        std::vector<std::string> args = {"report"};
+        args.insert(args.end(), inputs.begin(), inputs.end());
+        args.insert(args.end(), {"--out", "merged"});
+        args.insert(args.end(), extra.begin(), extra.end());
+        return testing::run_hangar(args, dir.path());
+    };
+    const std::vector<std::pair<std::vector<std::string>, std::string>> refused = {
+        {{"whole1.json", "whole1.json"}, "holds the same results as whole1.json"},
+        {{"a1.json", "b2.json"}, "mixed runs"},
+        {{"a1.json"}, "shards missing: 2/2 of run a"},
+        {{"a1.json", "whole1.json"}, "shards and whole runs mixed"},
+    };
+    for (const auto& [inputs, says] : refused) {
+        auto f = report(inputs);
+        EXPECT_EQ(f.exit_code, 2) << says;
+        EXPECT_NE(f.err.find(says), std::string::npos) << f.err;
+        EXPECT_FALSE(std::filesystem::exists(dir.path() / "merged")) << says;
+    }
+    EXPECT_EQ(report({"a1.json"}, {"--allow-partial"}).exit_code, 0);
+    auto pooled = report({"whole1.json", "whole2.json"});  // repeated runs of the same cells pool
+    EXPECT_EQ(pooled.exit_code, 0) << pooled.err;
+    EXPECT_NE(pooled.out.find("pass 2/2"), std::string::npos) << pooled.out;
+
+    for (auto [from, to, says] : {std::tuple{"\"verdict\": \"pass\"", "\"verdict\": \"exploded\"", "unknown verdict 'exploded'"},
+                                  std::tuple{"\"method\": \"fork\"", "\"method\": \"teleport\"", "unknown method 'teleport'"}}) {
+        std::string text = testing::slurp(dir.path() / "whole1.json");
+        text.replace(text.find(from), std::string(from).size(), to);
+        std::ofstream(dir.path() / "odd.json") << text;
+        auto f = report({"odd.json"});
+        EXPECT_EQ(f.exit_code, 2) << says;
+        EXPECT_NE(f.err.find(says), std::string::npos) << f.err;
+        EXPECT_NE(f.err.find("fixture/passes"), std::string::npos) << f.err;  // names the cell
+    }
+}
+
+// A broken history file is found before anything runs, and a folder is not a history.
+TEST(Reports, ABrokenHistoryIsRefusedBeforeTheMatrixRuns) {
+    TempDir dir;
+    std::ofstream(dir.path() / "h.jsonl") << "{\"started_at\": 1}\nnot json\n";
+    auto f = testing::run_hangar({"run", "fixture/passes", "-q", "--history", "h.jsonl"}, dir.path());
+    EXPECT_EQ(f.exit_code, 2);
+    EXPECT_NE(f.err.find("h.jsonl:1"), std::string::npos) << f.err;
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "hangar-out"));
+    EXPECT_EQ(testing::slurp(dir.path() / "h.jsonl"), "{\"started_at\": 1}\nnot json\n");  // not appended to
+    std::filesystem::create_directory(dir.path() / "hdir");
+    ASSERT_EQ(testing::run_hangar({"run", "fixture/passes", "-q", "--json", "r.json"}, dir.path()).exit_code, 0);
+    auto r = testing::run_hangar({"report", "r.json", "--out", "o", "--history", "hdir"}, dir.path());
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("is a folder"), std::string::npos) << r.err;
 }
 
 TEST(Reports, ReportRejectsWhatIsNotAResultsFile) {

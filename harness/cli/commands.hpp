@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -33,6 +34,13 @@ void complain(const std::string& message);
 // complain(), then the exit status for the error's kind.
 int fail_with(const Error& e);
 
+// Checks for numbers from the command line: finite, in range, said back short.
+CLI::Validator seconds_check();  // 0.001 to 604800 (a week)
+CLI::Validator size_check();     // bytes, with an optional K, M or G: 1K to 64G
+
+// A size that size_check() accepted, in bytes.
+uint64_t parse_size(const std::string& text);
+
 // --python, else $HANGAR_PYTHON, else /usr/bin/python3, else python3 on PATH; resolved
 // to an absolute path once, since a pyenv shim costs ~80 ms per launch.
 std::string resolve_python(const GlobalOptions& global);
@@ -49,6 +57,7 @@ struct RunOptions {
     std::vector<std::string> methods;
     std::vector<std::string> sanitizers;
     double timeout = 10;
+    std::string max_output = "16M";  // bytes of stdout and of stderr kept per run
     int repeat = 0;  // 0: each manifest's own
     int stochastic_repeat = 0;  // runs per cell for hang-rate expectations (0: as --repeat)
     int jobs = 0;  // 0: the number of cores
@@ -57,10 +66,12 @@ struct RunOptions {
     bool rr_chaos = false;
     bool no_stall_detection = false;
     bool no_evidence = false;
+    bool isolate = false;
     std::string out = "hangar-out";
     std::string json;
     std::string history;  // append this run's cell summaries here; trend view in report.html
     std::string shard;    // "K/N": every N-th cell of the matrix, from the K-th
+    std::string run_id;   // shared by the shards of one matrix; default: a new one
     bool quiet = false;
 };
 void add_run_command(CLI::App& app, RunOptions& options);
@@ -71,6 +82,7 @@ struct ReportOptions {
     std::string out;
     std::string history;         // read for the trend view
     bool append_history = false;  // first append the merged cells to it (a nightly merge)
+    bool allow_partial = false;   // merge the shards given even when some are missing
 };
 void add_report_command(CLI::App& app, ReportOptions& options);
 int run_report(const ReportOptions& options, const std::string& command_line);
@@ -78,6 +90,8 @@ int run_report(const ReportOptions& options, const std::string& command_line);
 struct ExecOptions {
     std::vector<std::string> command;
     double timeout = 60;
+    std::string max_output = "16M";
+    bool isolate = false;
     std::string out = "hangar-out";
     std::string json;
 };

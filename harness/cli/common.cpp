@@ -1,20 +1,73 @@
 #include <unistd.h>
 
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "commands.hpp"
 #include "hangar/process.hpp"
+#include "hangar/text.hpp"
 
 namespace hangar::cli {
 
-void complain(const std::string& message) { std::fprintf(stderr, "hangar: %s\n", message.c_str()); }
+// One line, whatever the message holds (a path or a program's name with a newline or an
+// escape sequence in it).
+void complain(const std::string& message) { std::fprintf(stderr, "hangar: %s\n", one_line(message).c_str()); }
 
 int exit_for(const Error& e) { return e.kind == Error::Kind::input ? kExitUsage : kExitHarness; }
 
 int fail_with(const Error& e) {
     complain(e.message);
     return exit_for(e);
+}
+
+namespace {
+
+// What the user typed, short enough for a one-line error.
+std::string shown(const std::string& text) { return text.size() > 24 ? text.substr(0, 21) + "..." : text; }
+
+}  // namespace
+
+CLI::Validator seconds_check() {
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            char* end = nullptr;
+            errno = 0;
+            const double s = std::strtod(text.c_str(), &end);
+            if (text.empty() || *end != '\0' || errno || !std::isfinite(s) || s < 0.001 || s > 604800)
+                return "'" + shown(text) + "' is not a number of seconds from 0.001 to 604800";
+            return "";
+        },
+        "SECONDS");
+}
+
+uint64_t parse_size(const std::string& text) {
+    char* end = nullptr;
+    const double n = std::strtod(text.c_str(), &end);
+    uint64_t unit = 1;
+    if (*end == 'K' || *end == 'k') unit = 1ull << 10;
+    if (*end == 'M' || *end == 'm') unit = 1ull << 20;
+    if (*end == 'G' || *end == 'g') unit = 1ull << 30;
+    return static_cast<uint64_t>(n * static_cast<double>(unit));
+}
+
+CLI::Validator size_check() {
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            char* end = nullptr;
+            errno = 0;
+            const double n = std::strtod(text.c_str(), &end);
+            const bool unit_ok = *end == '\0' || (std::strchr("KkMmGg", *end) && end[1] == '\0');
+            if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])) || errno || !std::isfinite(n) ||
+                !unit_ok)
+                return "'" + shown(text) + "' is not a size: bytes, or a number with K, M or G";
+            const uint64_t bytes = parse_size(text);
+            if (bytes < (1ull << 10) || bytes > (64ull << 30)) return "'" + shown(text) + "' is not from 1K to 64G";
+            return "";
+        },
+        "SIZE");
 }
 
 std::string resolve_python(const GlobalOptions& global) {

@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "hangar/atomic_file.hpp"
 #include "hangar/runner.hpp"
+#include "hangar/text.hpp"
 #include "results_json.hpp"
 #include "session.hpp"
 
@@ -19,7 +20,13 @@ void add_exec_command(CLI::App& app, ExecOptions& o) {
         "Exit status: 0 the command passed, 3 it hung (deadlock or timeout), 1 it failed or crashed, 2 bad usage.");
     exec->add_option("--timeout", o.timeout, "seconds before the command counts as hung")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(seconds_check());
+    exec->add_option("--max-output", o.max_output, "bytes of stdout and of stderr kept (K, M, G)")
+        ->capture_default_str()
+        ->check(size_check());
+    exec->add_flag("--isolate", o.isolate,
+                  "show the run every mount read-only (with a /tmp and /dev/shm of its own) and start it with no "
+                  "capabilities and no_new_privs: a program cannot change the machine, or unmount its /proc");
     exec->add_option("--out", o.out, "output folder (OUT/<time>-<pid>/exec/...)")->capture_default_str();
     exec->add_option("--json", o.json, "also write the results JSON to FILE");
     exec->add_option("command", o.command, "the command and its arguments, after --")->required();
@@ -31,7 +38,9 @@ namespace {
 Cell exec_cell(const ExecOptions& o) {
     Cell cell;
     cell.family = "exec";
-    cell.variant = std::filesystem::path(o.command.front()).filename().string();
+    // A name made from a program's path: one printable line, and not a path of its own.
+    cell.variant = one_line(std::filesystem::path(o.command.front()).filename().string(), 64);
+    if (cell.variant.empty() || cell.variant == "." || cell.variant == "..") cell.variant = "command";
     cell.method = Method::none;
     cell.expect = *parse_expectation("pass");
     cell.launch.command = o.command;
@@ -50,13 +59,15 @@ void print_run(const RunRecord& run) {
 }  // namespace
 
 int run_exec(const GlobalOptions&, const ExecOptions& o, const std::string& command_line) {
+    Interrupt& interrupt = Interrupt::on_signals();
     const Cell cell = exec_cell(o);
     RunnerConfig config;
     config.limit = std::chrono::milliseconds(static_cast<long>(o.timeout * 1000));
+    config.max_output = parse_size(o.max_output);
+    config.isolate = o.isolate;
     auto session = open_session({cell}, config, o.out, o.json);
     if (!session) return fail_with(session.error());
     config.evidence_root = session->dir;
-    Interrupt& interrupt = Interrupt::on_signals();
     config.interrupt = &interrupt;
 
     reports::ResultsFile results_file(session->results,

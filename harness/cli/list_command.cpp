@@ -73,7 +73,7 @@ void add_list_command(CLI::App& app, ListOptions& options) {
     auto* list = app.add_subcommand("list", "list every scenario, its variants, start methods and expected verdicts");
     list->add_option("--ctest-file", options.ctest_file, "write CTest registrations to FILE instead (used by the build)");
     list->add_option("--ctest-timeout", options.ctest_timeout, "per-run limit in seconds for the CTest registrations")
-        ->check(CLI::PositiveNumber);
+        ->check(seconds_check());
 }
 
 int run_list(const GlobalOptions& global, const ListOptions& options) {

@@ -21,6 +21,7 @@ void add_report_command(CLI::App& app, ReportOptions& o) {
     report->add_option("--history", o.history, "a history file (hangar run --history) for the trend view");
     report->add_flag("--append-history", o.append_history,
                      "append the merged cells to the --history file first (once per nightly merge)");
+    report->add_flag("--allow-partial", o.allow_partial, "merge the shards given even when some of the run's are missing");
 }
 
 int run_report(const ReportOptions& o, const std::string& command_line) {
@@ -30,9 +31,17 @@ int run_report(const ReportOptions& o, const std::string& command_line) {
         if (!part) return fail_with(part.error());
         parts.push_back(std::move(*part));
     }
+    if (auto s = reports::check_mergeable(parts, o.allow_partial); !s) return fail_with(s.error());
     if (o.append_history && o.history.empty()) return fail_with(error("--append-history needs --history FILE"));
-    if (!o.history.empty() && !o.append_history && !std::filesystem::exists(o.history))
-        return fail_with(error("--history " + o.history + " does not exist (add --append-history to start one)"));
+    if (!o.history.empty()) {
+        std::error_code ec;
+        if (std::filesystem::is_directory(o.history, ec))
+            return fail_with(error("--history " + o.history + " is a folder; give the history file"));
+        if (!o.append_history && !std::filesystem::exists(o.history, ec))
+            return fail_with(error("--history " + o.history + " does not exist (add --append-history to start one)"));
+        if (std::filesystem::exists(o.history, ec))
+            if (auto read = reports::read_history(o.history); !read) return fail_with(read.error());
+    }
     reports::LoadedResults merged = reports::merge_results(std::move(parts));
     if (o.inputs.size() > 1) merged.context.command = command_line + " (from: " + merged.context.command + ")";
     if (auto s = check_writable_dir(o.out); !s) return fail_with(s.error());

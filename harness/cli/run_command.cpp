@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "history.hpp"
 #include "progress.hpp"
 #include "hangar/runner.hpp"
 #include "session.hpp"
@@ -45,7 +46,12 @@ void add_run_command(CLI::App& app, RunOptions& o) {
         ->check(CLI::IsMember({"none", "tsan", "asan"}));
     run->add_option("--timeout", o.timeout, "seconds a run may take before it counts as a hang")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(seconds_check());
+    run->add_option("--max-output", o.max_output,
+                    "bytes of stdout and of stderr kept per run (K, M, G): the first half and the last half, "
+                    "with the cut said in the file and the results")
+        ->capture_default_str()
+        ->check(size_check());
     run->add_option("--repeat", o.repeat, "runs per cell (default: the manifest's, 1 unless it says more)")
         ->check(CLI::Range(1, 100000));
     run->add_option("--stochastic-repeat", o.stochastic_repeat,
@@ -60,12 +66,18 @@ void add_run_command(CLI::App& app, RunOptions& o) {
     run->add_flag("--rr-chaos", o.rr_chaos, "as --rr, with rr's chaos mode (randomised scheduling)");
     run->add_flag("--no-stall-detection", o.no_stall_detection,
                   "never end a run early as a deadlock: every hang waits for --timeout");
+    run->add_flag("--isolate", o.isolate,
+                  "show the run every mount read-only (with a /tmp and /dev/shm of its own) and start it with no "
+                  "capabilities and no_new_privs: a program cannot change the machine, or unmount its /proc");
     run->add_flag("--no-evidence", o.no_evidence,
                   "take no stacks or /proc snapshots of hangs (where ptrace is not allowed)");
     run->add_option("--out", o.out, "output folder; each run writes OUT/<time>-<pid>/ and points OUT/latest at it")
         ->capture_default_str();
     run->add_option("--json", o.json, "also write the results JSON (schema hangar.results/1) to FILE");
     run->add_option("--shard", o.shard, "K/N: run every N-th cell of the matrix, from the K-th (merge with hangar report)");
+    run->add_option("--run-id", o.run_id,
+                    "an id for this run, shared by the shards of one matrix so that hangar report can tell "
+                    "them from another run's (default: a new one)");
     run->add_option("--history", o.history, "append this run's cell summaries to FILE; report.html then shows trends");
     run->add_flag("-q,--quiet", o.quiet, "no progress lines");
 }
@@ -92,11 +104,23 @@ RunnerConfig runner_config(const GlobalOptions& global, const RunOptions& o) {
     config.python = resolve_python(global);
     config.scenario_bin_dir = global.scenario_bin_dir;
     config.limit = std::chrono::milliseconds(static_cast<long>(o.timeout * 1000));
+    config.max_output = parse_size(o.max_output);
     config.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     config.until_hang = o.until_hang;
     config.detect_stalls = !o.no_stall_detection;
     config.capture_evidence = !o.no_evidence;
+    config.isolate = o.isolate;
     return config;
+}
+
+// A history file that will be appended to must be one: found broken before the matrix runs.
+Status check_history(const std::string& history) {
+    if (history.empty()) return {};
+    if (auto s = check_json_target(history); !s) return error("--history: " + s.error().message);
+    std::error_code ec;
+    if (!std::filesystem::exists(history, ec)) return {};
+    if (auto read = reports::read_history(history); !read) return error("--history: " + read.error().message);
+    return {};
 }
 
 reports::RunContext run_context(const std::vector<Cell>& cells, const RunnerConfig& config, const RunOptions& o,
@@ -107,8 +131,11 @@ reports::RunContext run_context(const std::vector<Cell>& cells, const RunnerConf
     });
     std::vector<Sanitizer> sanitizers;
     for (const auto& s : o.sanitizers) sanitizers.push_back(*parse_sanitizer(s));
-    return {utc_now("%Y-%m-%dT%H:%M:%SZ"), command_line,
-            environment(uses_python ? config.python.string() : "", sanitizers), false};
+    reports::RunContext context{utc_now("%Y-%m-%dT%H:%M:%SZ"), command_line,
+                                environment(uses_python ? config.python.string() : "", sanitizers), false,
+                                o.run_id.empty() ? reports::new_run_id() : o.run_id, std::nullopt};
+    if (!o.shard.empty()) context.shard = *parse_shard(o.shard);
+    return context;
 }
 
 int total_runs(const std::vector<Cell>& cells) {
@@ -131,12 +158,13 @@ void print_rr_summary(const std::vector<CellResult>& results, const Recorder& re
 }  // namespace
 
 int run_run(const GlobalOptions& global, const RunOptions& o, const std::string& command_line) {
+    // From here on SIGINT and SIGTERM end the run in order, whatever it is doing.
+    Interrupt& interrupt = Interrupt::on_signals();
     Catalog catalog = load_catalog(global.scenarios_dir);
     for (const auto& e : catalog.errors) complain("manifest error: " + e.message);
     auto cells = cells_asked_for(catalog, o);
     if (!cells) return fail_with(cells.error());
-    if (!o.history.empty())
-        if (auto s = check_json_target(o.history); !s) return fail_with(error("--history: " + s.error().message));
+    if (auto s = check_history(o.history); !s) return fail_with(s.error());
 
     RunnerConfig config = runner_config(global, o);
     auto session = open_session(*cells, config, o.out, o.json);
@@ -148,7 +176,6 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
         if (!config.recorder->available)
             complain("rr unavailable: " + config.recorder->reason + "; every run goes on unrecorded");
     }
-    Interrupt& interrupt = Interrupt::on_signals();
     config.interrupt = &interrupt;
 
     reports::ResultsFile results_file(session->results, run_context(*cells, config, o, command_line));
@@ -162,10 +189,10 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
 
     Status written = results_file.finish(!interrupt.requested());
     if (written) written = finish_reports(*session, results_file, o.history, true);
-    if (!written) complain("could not write every report into " + session->dir.string() + ": " + written.error().message);
     std::fputs(reports::render_table(*results).c_str(), stdout);
     if (config.recorder) print_rr_summary(*results, *config.recorder);
-    std::printf("reports: %s/{results.json,junit.xml,summary.md,report.html}\n", session->dir.c_str());
+    if (written) std::printf("reports: %s/{results.json,junit.xml,summary.md,report.html}\n", session->dir.c_str());
+    else complain("could not write every report into " + session->dir.string() + ": " + written.error().message);
     std::fflush(stdout);
 
     if (interrupt.requested()) {

@@ -72,10 +72,15 @@ Status check_json_target(const std::string& json) {
 namespace {
 
 Result<std::filesystem::path> make_session_dir(const std::filesystem::path& out) {
+    // OUT/latest is hangar's link to the newest run; anything else there would silently
+    // stop pointing at it.
+    std::error_code ec;
+    const auto latest = std::filesystem::symlink_status(out / "latest", ec).type();
+    if (latest != std::filesystem::file_type::not_found && latest != std::filesystem::file_type::symlink)
+        return error((out / "latest").string() + " is not hangar's link to the newest run: move it away, or use another --out");
     if (auto s = check_writable_dir(out); !s) return s.error();
     std::string stamp = utc_now("%Y%m%dT%H%M%SZ") + "-" + std::to_string(getpid());
     auto session = out / stamp;
-    std::error_code ec;
     std::filesystem::create_directories(session, ec);
     if (ec) return error("cannot create " + session.string() + ": " + ec.message());
     auto tmp = out / (".latest." + std::to_string(getpid()));

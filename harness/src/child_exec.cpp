@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -52,6 +55,16 @@ void close_all_except(const int* keep, int n) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (p.drop_privileges) {
+        // Nothing the command execs can gain privileges (setuid, file capabilities), and it
+        // keeps none: no unmounting the run's /proc, no remounting the read-only view.
+        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        for (int cap = 0; cap <= 63; ++cap) prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+        __user_cap_data_struct data[2] = {};
+        syscall(SYS_capset, &header, data);
+    }
     execve(p.path, p.argv, p.envp);
     write_str(2, "hangar: cannot execute ");
     write_str(2, p.path);

@@ -14,6 +14,7 @@ struct ExecPlan {
     char* const* argv;
     char* const* envp;
     int stdin_fd, stdout_fd, stderr_fd;
+    bool drop_privileges = false;  // --isolate: no capabilities, no_new_privs
 };
 
 // Moves the three fds to 0-2, closes every other fd, resets signal handling, and execs.

@@ -18,13 +18,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string tail_lines(const std::filesystem::path& p, int n) {
-    std::string text = read_text(p);
+// The last `n` lines of `text`.
+std::string tail_lines(std::string text, int n) {
     size_t pos = text.size();
     if (pos && text[pos - 1] == '\n') --pos;
     for (int i = 0; i < n && pos != std::string::npos && pos > 0; ++i) pos = text.rfind('\n', pos - 1);
     return pos == std::string::npos || pos == 0 ? text : text.substr(pos + 1);
 }
+
+// A faulthandler dump is a few KiB; a process that keeps printing after SIGABRT is cut.
+constexpr size_t kMaxDump = 1 << 20;
+
+bool interrupted(const EvidenceOptions& options) { return options.interrupt && options.interrupt->requested(); }
 
 std::chrono::milliseconds left(Clock::time_point deadline) {
     return std::max(std::chrono::milliseconds(0),
@@ -46,7 +51,7 @@ Result<std::string> native_stack(pid_t pid, const EvidenceOptions& options, cons
         else
             argv = {path->string(), "-i", "-p", std::to_string(pid)};  // -i: inlined frames too
         // Under its own watchdog: a stuck debugger is killed and the capture goes on.
-        auto run = run_helper(argv, dir, std::min(left(deadline), std::chrono::milliseconds(5000)));
+        auto run = run_helper(argv, dir, std::min(left(deadline), std::chrono::milliseconds(5000)), options.interrupt);
         if (run && !run->out.empty()) return run->out;
         why += (run ? tool + " printed nothing" : run.error().message) + "; ";
     }
@@ -91,8 +96,8 @@ void write_proc(const std::vector<ProcessState>& tree, const std::filesystem::pa
 
 }  // namespace
 
-Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, const std::filesystem::path& stdout_file,
-                          const std::filesystem::path& stderr_file, const EvidenceOptions& options) {
+Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, RunOutput& output,
+                          const EvidenceOptions& options) {
     const auto deadline = Clock::now() + options.budget;
     Evidence evidence;
     std::error_code ec;
@@ -100,7 +105,8 @@ Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, const st
     std::ostringstream summary;
 
     // Before the faulthandler dumps are appended to it.
-    const std::string stderr_tail = tail_lines(stderr_file, 10);
+    output.sync();
+    const std::string stderr_tail = tail_lines(output.tail(true, 64 * 1024), 10);
     std::vector<ProcessState> tree = snapshot_tree(root);
     summary << "Processes and threads at the verdict (from /proc):\n";
     write_proc(tree, dir / "proc.txt", summary);
@@ -125,6 +131,7 @@ Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, const st
 
     std::string native_sig, python_sig;
     for (const auto& p : tree) {
+        if (interrupted(options)) break;
         auto stack = native_stack(p.pid, options, dir, deadline);
         if (!stack) {
             evidence.notes.push_back("pid " + std::to_string(p.pid) + ": " + stack.error().message);
@@ -146,16 +153,20 @@ Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, const st
         for (auto it = tree.rbegin(); it != tree.rend(); ++it) {
             const ProcessState& p = *it;
             if (!p.is_python()) continue;
-            auto before = std::filesystem::file_size(stderr_file, ec);
-            if (ec) before = 0;
+            if (interrupted(options)) break;
+            output.sync();
+            const uint64_t before = output.stderr_total();
             int pidfd = static_cast<int>(syscall(SYS_pidfd_open, p.pid, 0));
             kill(p.pid, SIGABRT);
             kill(p.pid, SIGCONT);  // only this one: the others stay frozen
-            pollfd done{pidfd, POLLIN, 0};
-            bool ended = pidfd >= 0 && poll(&done, 1, static_cast<int>(std::min<long>(left(deadline).count(), 2000))) == 1;
+            pollfd done[2] = {{pidfd, POLLIN, 0}, {options.interrupt ? options.interrupt->fd() : -1, POLLIN, 0}};
+            bool ended = pidfd >= 0 &&
+                         poll(done, 2, static_cast<int>(std::min<long>(left(deadline).count(), 2000))) > 0 &&
+                         done[0].revents;
             if (pidfd >= 0) close(pidfd);
-            std::string text = read_text(stderr_file);
-            std::string dump = text.size() > before ? text.substr(before) : "";
+            output.sync();
+            std::string dump = output.stderr_since(before);
+            if (dump.size() > kMaxDump) dump.resize(kMaxDump);
             if (!ended) evidence.notes.push_back("pid " + std::to_string(p.pid) + ": no faulthandler dump in time");
             if (dump.empty()) continue;
             (void)write_file_atomically(dir / ("python-" + std::to_string(p.pid) + ".txt"), dump);
@@ -175,7 +186,7 @@ Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, const st
         head << "not proven a deadlock: " << options.not_a_deadlock_because << "\n";
     for (const auto& n : evidence.notes) head << "note: " << n << "\n";
     head << "\n" << summary.str();
-    head << "\nLast lines of stdout:\n" << tail_lines(stdout_file, 10);
+    head << "\nLast lines of stdout:\n" << tail_lines(output.tail(false, 64 * 1024), 10);
     head << "\nLast lines of stderr (before any faulthandler dump):\n" << stderr_tail;
     (void)write_file_atomically(dir / "summary.txt", head.str());
     return evidence;

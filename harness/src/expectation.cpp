@@ -49,7 +49,7 @@ Result<Expectation> parse_expectation(std::string_view text) {
     else if (outcome == "not-pass") e.kind = Expectation::Kind::not_pass;
     else if (consume(outcome, "hang-rate") && consume(outcome, ">=")) {
         e.kind = Expectation::Kind::hang_rate;
-        if (!parse_number(outcome, e.min_hang_rate) || e.min_hang_rate <= 0 || e.min_hang_rate > 1)
+        if (!parse_number(outcome, e.min_hang_rate) || !(e.min_hang_rate > 0 && e.min_hang_rate <= 1))
             return error("'" + e.text + "': hang-rate needs a number in (0, 1]");
     } else {
         return error("'" + e.text + "': " + kGrammar);

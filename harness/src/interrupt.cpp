@@ -9,9 +9,9 @@
 namespace hangar {
 namespace {
 
-Interrupt* g_signalled = nullptr;
+std::atomic<Interrupt*> g_signalled{nullptr};
 
-void on_signal(int sig) { g_signalled->request(sig); }
+void on_signal(int sig) { g_signalled.load()->request(sig); }
 
 }  // namespace
 
@@ -21,16 +21,18 @@ Interrupt::~Interrupt() { close(fd_); }
 
 Interrupt& Interrupt::on_signals() {
     static Interrupt* instance = [] {
-        g_signalled = new Interrupt();
+        g_signalled = new Interrupt();  // never deleted: a handler may run until exit
         struct sigaction sa {};
         sa.sa_handler = on_signal;
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, nullptr);
         sigaction(SIGTERM, &sa, nullptr);
-        return g_signalled;
+        return g_signalled.load();
     }();
     return *instance;
 }
+
+const Interrupt* Interrupt::installed() { return g_signalled.load(); }
 
 void Interrupt::request(int signal_number) noexcept {
     int expected = 0;

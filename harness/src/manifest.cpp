@@ -1,11 +1,23 @@
 #include "hangar/manifest.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 #include <toml++/toml.h>
 
+#include "hangar/text.hpp"
+
 namespace hangar {
 namespace {
+
+// A name that is one path component of hangar's own choosing: a variant names its
+// evidence folder, a native entry a file in the scenario bin folder.
+bool is_plain_name(const std::string& name) {
+    if (name.empty() || name == "." || name == ".." || name.size() > 128) return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    });
+}
 
 class Loader {
 public:
@@ -51,8 +63,9 @@ public:
         if (!name) return name.error();
         v.name = *name;
         const std::string in = "variant '" + v.name + "'";
-        if (v.name.empty() || v.name.find_first_of("/ \t") != std::string::npos)
-            return at(node, "variant name '" + v.name + "' must be non-empty, without '/' or spaces");
+        if (!is_plain_name(v.name))
+            return at(node, "variant name '" + one_line(v.name, 64) +
+                                "' must be letters, digits, '.', '_' or '-' (not '.' or '..'): it names a folder");
         auto description = string(*t, "description", node, in, false);
         if (!description) return description.error();
         v.description = *description;
@@ -64,6 +77,7 @@ public:
         auto entry = string(*t, "entry", node, in);
         if (!entry) return entry.error();
         v.entry = *entry;
+        if (auto s = entry_stays_inside(v); !s) return at(*t->get("entry"), in + ": " + s.error().message);
         if (const toml::node* args = t->get("args")) {
             const toml::array* a = args->as_array();
             if (!a) return at(*args, in + ": args must be an array of strings");
@@ -130,7 +144,38 @@ public:
         return v;
     }
 
+    // A python entry is a script in the family folder (or below it); a native entry is a
+    // binary name in the scenario bin folder. Neither may reach outside.
+    Status entry_stays_inside(const Variant& v) const {
+        const std::filesystem::path entry(v.entry);
+        if (v.language == Language::native) {
+            if (!is_plain_name(v.entry))
+                return error("native entry '" + one_line(v.entry, 64) +
+                             "' must be a binary's file name (letters, digits, '.', '_', '-'), not a path");
+            return {};
+        }
+        if (v.entry.empty() || entry.is_absolute())
+            return error("entry '" + one_line(v.entry, 64) + "' must be a script's path relative to the manifest");
+        for (const auto& part : entry)
+            if (part == "..") return error("entry '" + one_line(v.entry, 64) + "' must stay inside the family folder");
+        // A symlink may still point away.
+        std::error_code ec;
+        const auto dir = std::filesystem::weakly_canonical(file_.parent_path(), ec);
+        const auto target = std::filesystem::weakly_canonical(file_.parent_path() / entry, ec);
+        if (!ec) {
+            auto rel = target.lexically_relative(dir);
+            if (rel.empty() || *rel.begin() == "..")
+                return error("entry '" + one_line(v.entry, 64) + "' leads outside the family folder (to " +
+                             one_line(target.string(), 200) + ")");
+        }
+        return {};
+    }
+
     Result<Family> family() const {
+        // A FIFO or a device as manifest.toml would block or never end; a folder is no manifest.
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(file_, ec))
+            return error(file_.string() + (std::filesystem::exists(file_, ec) ? ": not a regular file" : ": no such file"));
         toml::table root;
         try {
             root = toml::parse_file(file_.string());
@@ -197,10 +242,20 @@ Catalog load_catalog(const std::filesystem::path& scenarios_dir) {
     Catalog catalog;
     std::error_code ec;
     std::vector<std::filesystem::path> manifests;
+    // Never throws: a symlink loop or an unreadable folder below is an error of that entry.
     for (auto it = std::filesystem::directory_iterator(scenarios_dir, ec); !ec && it != std::filesystem::end(it);
          it.increment(ec)) {
-        auto manifest = it->path() / "manifest.toml";
-        if (it->is_directory() && std::filesystem::exists(manifest)) manifests.push_back(manifest);
+        std::error_code entry_ec;
+        const auto manifest = it->path() / "manifest.toml";
+        const bool folder = it->is_directory(entry_ec);
+        if (entry_ec) {
+            catalog.errors.push_back(error(it->path().string() + ": " + entry_ec.message()));
+            continue;
+        }
+        if (folder && std::filesystem::symlink_status(manifest, entry_ec).type() != std::filesystem::file_type::not_found)
+            manifests.push_back(manifest);
+        else if (folder && entry_ec && entry_ec != std::errc::no_such_file_or_directory)
+            catalog.errors.push_back(error(manifest.string() + ": " + entry_ec.message()));
     }
     if (ec) {
         catalog.errors.push_back(error("cannot read scenarios folder " + scenarios_dir.string() + ": " + ec.message()));

@@ -18,4 +18,9 @@ std::optional<Method> parse_method(std::string_view text) {
     return std::nullopt;
 }
 
+std::optional<Method> parse_any_method(std::string_view text) {
+    if (text == to_string(Method::none)) return Method::none;
+    return parse_method(text);
+}
+
 }  // namespace hangar

@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "child_exec.hpp"
+#include "hangar/interrupt.hpp"
 
 namespace hangar {
 namespace {
@@ -30,8 +31,12 @@ using detail::ExecPlan;
 constexpr char kStart = 'S';     // harness -> reaper: plan size; fds stdin, stdout, stderr, plan
 constexpr char kKill = 'K';      // harness -> reaper: end the run
 constexpr char kEnded = 'X';     // reaper -> harness: wait status; the namespace is empty
+constexpr char kStarted = 'G';   // reaper -> harness: the command has exec'd (the reaper left its vfork)
 constexpr char kOwnProc = 'R';   // reaper -> harness at birth: ready, /proc is the namespace's
 constexpr char kHostProc = 'P';  // reaper -> harness at birth: ready, /proc is the host's
+// Second byte at birth, when asked to isolate: the read-only view is in place, or why not.
+constexpr char kIsolated = 'I';
+constexpr char kNotIsolated = 'N';
 
 // The plan memfd: a header, then argv and envp as offsets (0 ends each list), then strings.
 // The reaper maps it privately and turns the offsets into pointers in place.
@@ -103,7 +108,7 @@ char* put_decimal(char* out, int n) {
 
 // Starts the command of a kStart message and closes the fds that came with it. A command
 // that cannot start says why on its stderr (strerror is not safe here: the errno).
-pid_t start_command(uint64_t size, const int* fds) {
+pid_t start_command(uint64_t size, const int* fds, bool isolate) {
     pid_t pid = -1;
     int why = EINVAL;  // a plan that does not hold together
     void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fds[3], 0);
@@ -121,7 +126,7 @@ pid_t start_command(uint64_t size, const int* fds) {
                 std::memcpy(&slots[i], &p, sizeof p);
             }
             auto** pointers = reinterpret_cast<char**>(slots);
-            ExecPlan plan{b + h.path, pointers, pointers + h.argc + 1, fds[0], fds[1], fds[2]};
+            ExecPlan plan{b + h.path, pointers, pointers + h.argc + 1, fds[0], fds[1], fds[2], isolate};
             pid = detail::vfork_clone(exec_entry, &plan);
             if (pid < 0) why = errno;
         }
@@ -138,7 +143,19 @@ pid_t start_command(uint64_t size, const int* fds) {
     return pid;
 }
 
-[[noreturn]] void run_reaper(int control, int lifeline_r) {
+// --isolate: every mount of this namespace read-only (mount_setattr, Linux 5.12, recursive in
+// one call), with a fresh tmpfs on /tmp and /dev/shm, which multiprocessing needs.
+bool make_read_only_view() {
+    struct {
+        uint64_t attr_set, attr_clr, propagation, userns_fd;
+    } attr{0x1 /* MOUNT_ATTR_RDONLY */, 0, 0, 0};
+    constexpr int kAtRecursive = 0x8000;
+    if (syscall(442 /* SYS_mount_setattr */, AT_FDCWD, "/", kAtRecursive, &attr, sizeof attr) != 0) return false;
+    return mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") == 0 &&
+           mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") == 0;
+}
+
+[[noreturn]] void run_reaper(int control, int lifeline_r, bool isolate) {
     // The harness's handlers (SIGINT, SIGTERM) would make PID 1 signalable from inside the
     // namespace (a scenario's `kill 0` reaches our process group) and would run harness code
     // here. With default handling, PID 1 ignores every signal its namespace sends it.
@@ -170,8 +187,9 @@ pid_t start_command(uint64_t size, const int* fds) {
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, nullptr);
     int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-    char hello = own_proc ? kOwnProc : kHostProc;
-    if (sigfd < 0 || send(control, &hello, 1, MSG_NOSIGNAL) != 1) _exit(1);
+    char hello[2] = {own_proc ? kOwnProc : kHostProc, kNotIsolated};
+    if (isolate && own_proc && make_read_only_view()) hello[1] = kIsolated;
+    if (sigfd < 0 || send(control, hello, isolate ? 2 : 1, MSG_NOSIGNAL) != (isolate ? 2 : 1)) _exit(1);
 
     pid_t command = 0;
     int status = 0;
@@ -211,7 +229,7 @@ pid_t start_command(uint64_t size, const int* fds) {
             uint64_t size = 0;
             if (n == sizeof in.bytes && n_fds == 4) {
                 std::memcpy(&size, msg + 1, sizeof size);
-                command = start_command(size, fds_in);
+                command = start_command(size, fds_in, isolate);
             } else {
                 for (int i = 0; i < std::min(n_fds, 4); ++i) close(fds_in[i]);
                 command = -1;
@@ -219,6 +237,9 @@ pid_t start_command(uint64_t size, const int* fds) {
             if (command < 0) {  // every start gets its one answer, as a shell's "cannot execute"
                 command = 0;
                 send_ended(control, 127 << 8);
+            } else {
+                while (send(control, &kStarted, 1, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+                }
             }
         } else {
             for (int i = 0; i < std::min(n_fds, 4); ++i) close(fds_in[i]);
@@ -239,7 +260,7 @@ void put_string(std::string& plan, uint64_t& slot, const std::string& s) {
 
 }  // namespace
 
-Result<PidNamespace> PidNamespace::create() {
+Result<PidNamespace> PidNamespace::create(bool isolate) {
     PidNamespace ns;
     int sv[2] = {-1, -1}, lifeline[2] = {-1, -1};
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
@@ -260,7 +281,7 @@ Result<PidNamespace> PidNamespace::create() {
         user_ns = true;  // unprivileged: a user namespace grants the other two
         init = raw_fork(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS);
     }
-    if (init == 0) run_reaper(sv[1], lifeline[0]);
+    if (init == 0) run_reaper(sv[1], lifeline[0], isolate);
     int fork_errno = errno;
     close(sv[1]);
     close(lifeline[0]);
@@ -269,12 +290,16 @@ Result<PidNamespace> PidNamespace::create() {
                      " (hangar needs root or unprivileged user namespaces, "
                      "sysctl kernel.unprivileged_userns_clone=1)");
     ns.init_ = init;
-    char hello = 0;
+    char hello[2] = {};
     ssize_t n;
-    do n = recv(ns.control_fd_, &hello, 1, 0);
+    do n = recv(ns.control_fd_, hello, sizeof hello, 0);
     while (n < 0 && errno == EINTR);
-    if (n != 1) return error("the PID namespace's reaper died as it started");
-    ns.shares_host_proc_ = hello == kHostProc;
+    if (n < 1) return error("the PID namespace's reaper died as it started", Error::Kind::internal);
+    ns.shares_host_proc_ = hello[0] == kHostProc;
+    if (isolate && (n != 2 || hello[1] != kIsolated))
+        return error("--isolate: could not make the run's file system view read-only (needs Linux 5.12 "
+                     "mount_setattr and a /proc of the run's own)",
+                     Error::Kind::internal);
     // Unmapped, a run would see itself as nobody (65534); mapped, as the user who ran hangar,
     // as it does without a user namespace. Done before any command starts in it.
     if (user_ns) {
@@ -321,10 +346,16 @@ PidNamespace::~PidNamespace() { shut(); }
 void PidNamespace::shut() {
     if (init_ > 0) {
         // The kernel kills every process of a namespace whose init dies, and the init is
-        // reaped only once they are all gone.
+        // reaped only once they are all gone: a process stuck in the kernel (D state) can
+        // delay that. hangar waits a bounded time; an init not reaped by then stays a zombie
+        // until hangar exits, while everything in its namespace is already killed.
+        int pidfd = static_cast<int>(syscall(SYS_pidfd_open, init_, 0));
         ::kill(init_, SIGKILL);
-        while (waitpid(init_, nullptr, 0) < 0 && errno == EINTR) {
-        }
+        pollfd gone{pidfd, POLLIN, 0};
+        if (pidfd < 0 || poll(&gone, 1, kReapLimitMs) > 0)
+            while (waitpid(init_, nullptr, pidfd < 0 ? 0 : WNOHANG) < 0 && errno == EINTR) {
+            }
+        if (pidfd >= 0) close(pidfd);
     }
     for (int fd : {control_fd_, lifeline_fd_, plan_fd_})
         if (fd >= 0) close(fd);
@@ -366,23 +397,38 @@ Status PidNamespace::start(const std::string& path, const std::vector<std::strin
     while (n < 0 && errno == EINTR);
     if (n != static_cast<ssize_t>(sizeof out.bytes)) {
         shut();
-        return error("the PID namespace's reaper is gone");
+        return error("the PID namespace's reaper is gone", Error::Kind::internal);
     }
     running_ = true;
+    // Until the command has exec'd, the reaper is suspended in its vfork: a run is only
+    // watched (and may be frozen for evidence) from then on. A start that fails answers
+    // kEnded instead, which stays for finish() to read.
+    auto answer = await_answer(kStartLimitMs);
+    if (!answer) return answer.error();
+    char kind = 0;
+    if (recv(control_fd_, &kind, 1, MSG_PEEK) == 1 && kind == kStarted) recv(control_fd_, &kind, 1, 0);
     return {};
 }
 
-Result<int> PidNamespace::read_ending(int timeout_ms) {
-    pollfd answer{control_fd_, POLLIN, 0};
+Status PidNamespace::await_answer(int timeout_ms) {
+    const Interrupt* interrupt = Interrupt::installed();
+    pollfd fds[2] = {{control_fd_, POLLIN, 0}, {interrupt ? interrupt->fd() : -1, POLLIN, 0}};
     int ready;
-    do ready = poll(&answer, 1, timeout_ms);
+    do ready = poll(fds, 2, timeout_ms);
     while (ready < 0 && errno == EINTR);
-    if (ready == 0) {
-        running_ = false;
-        shut();  // the kernel ends what the reaper could not
-        return error("the run's reaper did not empty its namespace within " + std::to_string(timeout_ms / 1000) +
-                     " s (a process that ignores SIGKILL, in uninterruptible sleep?)");
-    }
+    if (ready > 0 && fds[0].revents) return {};
+    const bool interrupted = ready > 0;
+    running_ = false;
+    shut();  // the kernel ends what the reaper could not
+    if (interrupted) return error("interrupted while the run's reaper was busy", Error::Kind::internal);
+    return error("the run's reaper did not answer within " + std::to_string(timeout_ms / 1000) +
+                     " s (a process that ignores SIGKILL, in uninterruptible sleep?)",
+                 Error::Kind::internal);
+}
+
+Result<int> PidNamespace::read_ending(int timeout_ms) {
+    if (timeout_ms >= 0)
+        if (auto answered = await_answer(timeout_ms); !answered) return answered.error();
     char msg[1 + sizeof(int)];
     ssize_t n;
     do n = recv(control_fd_, msg, sizeof msg, 0);
@@ -390,7 +436,7 @@ Result<int> PidNamespace::read_ending(int timeout_ms) {
     running_ = false;
     if (n != static_cast<ssize_t>(sizeof msg) || msg[0] != kEnded) {
         shut();  // whatever is left dies with the reaper
-        return error("the run's reaper died without reporting");
+        return error("the run's reaper died without reporting", Error::Kind::internal);
     }
     int status;
     std::memcpy(&status, msg + 1, sizeof status);
@@ -409,7 +455,7 @@ Result<int> PidNamespace::kill_run() {
     // already on its way.
     while (send(control_fd_, &k, 1, MSG_NOSIGNAL) < 0 && errno == EINTR) {
     }
-    return read_ending(60'000);
+    return read_ending(kKillLimitMs);
 }
 
 }  // namespace hangar

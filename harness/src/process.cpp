@@ -56,8 +56,10 @@ struct RunFds {
 Result<RunFds> open_run_fds(const CommandSpec& spec) {
     RunFds fds;
     fds.in = open_cloexec("/dev/null", O_RDONLY);
-    fds.out = open_cloexec(spec.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC);
-    fds.err = open_cloexec(spec.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC);
+    fds.out = spec.stdout_fd >= 0 ? fcntl(spec.stdout_fd, F_DUPFD_CLOEXEC, 3)
+                                  : open_cloexec(spec.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC);
+    fds.err = spec.stderr_fd >= 0 ? fcntl(spec.stderr_fd, F_DUPFD_CLOEXEC, 3)
+                                  : open_cloexec(spec.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC);
     if (fds.in >= 0 && fds.out >= 0 && fds.err >= 0) return fds;
     std::string what = fds.out < 0   ? "cannot create " + spec.stdout_path.string()
                        : fds.err < 0 ? "cannot create " + spec.stderr_path.string()
@@ -76,6 +78,8 @@ std::vector<std::string> current_environment() {
 Result<std::filesystem::path> find_program(const std::string& name) {
     if (name.empty()) return error("empty program name");
     if (name.find('/') != std::string::npos) {
+        std::error_code ec;
+        if (std::filesystem::is_directory(name, ec)) return error("cannot execute " + name + ": it is a folder");
         if (access(name.c_str(), X_OK) != 0)
             return error("cannot execute " + name + ": " + std::strerror(errno));
         return std::filesystem::absolute(name);

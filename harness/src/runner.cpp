@@ -9,7 +9,9 @@
 #include <thread>
 
 #include "hangar/findings.hpp"
+#include "hangar/output.hpp"
 #include "hangar/pid_namespace.hpp"
+#include "hangar/text.hpp"
 #include "hangar/text_file.hpp"
 #include "hangar/watchdog.hpp"
 
@@ -26,20 +28,20 @@ RunRecord failed_to_start(RunRecord record, const Error& e) {
 }
 
 // This worker thread's namespace: created on its first run, and again if its reaper died.
-Status ensure_namespace(std::optional<PidNamespace>& ns) {
+Status ensure_namespace(std::optional<PidNamespace>& ns, bool isolate) {
     if (ns && ns->usable()) return {};
-    auto created = PidNamespace::create();
+    auto created = PidNamespace::create(isolate);
     if (!created) return created.error();
     ns.emplace(std::move(*created));
     return {};
 }
 
-Result<ProcessTree> launch_in(const CommandSpec& spec, std::optional<PidNamespace>& ns) {
-    if (auto s = ensure_namespace(ns); !s) return s.error();
+Result<ProcessTree> launch_in(const CommandSpec& spec, std::optional<PidNamespace>& ns, bool isolate) {
+    if (auto s = ensure_namespace(ns, isolate); !s) return s.error();
     auto tree = ProcessTree::launch(spec, *ns);
     // A reaper that died since the last run shows only now; that is no reason to fail a run.
     if (!tree && !ns->usable()) {
-        if (auto s = ensure_namespace(ns); !s) return s.error();
+        if (auto s = ensure_namespace(ns, isolate); !s) return s.error();
         tree = ProcessTree::launch(spec, *ns);
     }
     return tree;
@@ -47,12 +49,20 @@ Result<ProcessTree> launch_in(const CommandSpec& spec, std::optional<PidNamespac
 
 // Evidence of a hung tree, still alive: the signature names where it waits.
 std::string take_evidence(ProcessTree& tree, const StallDetector& detector, const RunnerConfig& config,
-                          const CommandSpec& spec, const std::filesystem::path& run_dir) {
+                          RunOutput& output, const std::filesystem::path& run_dir) {
     EvidenceOptions options = config.evidence;
+    options.interrupt = config.interrupt;
     if (detector.onset()) options.wedged_pid = detector.last().wedged_pid;
     else if (config.detect_stalls) options.not_a_deadlock_because = detector.last().reason;
-    return capture_evidence(tree.root_pid(), run_dir / "evidence", spec.stdout_path, spec.stderr_path, options)
-        .signature;
+    return one_line(capture_evidence(tree.root_pid(), run_dir / "evidence", output, options).signature, 300);
+}
+
+// What the run printed, once its tree is gone: counts, and whether it was cut.
+void record_output(RunRecord& record, RunOutput& output, const RunnerConfig& config) {
+    output.finish(std::chrono::seconds(config.interrupt && config.interrupt->requested() ? 1 : 5));
+    record.workflow_starts = output.out().markers() + output.err().markers();
+    if (output.out().cut() || output.err().cut())
+        record.output_cut = RunRecord::OutputCut{output.out().total(), output.err().total(), config.max_output};
 }
 
 void record_ending(RunRecord& record, const Watched& watched) {
@@ -88,12 +98,17 @@ RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& 
     std::filesystem::create_directories(record.evidence, ec);  // each session's folders are new
     auto spec = command_for(cell, config, record.evidence);
     if (!spec) return failed_to_start(record, spec.error());
+    auto output = RunOutput::start(spec->stdout_path, spec->stderr_path, config.max_output, kWorkflowStart);
+    if (!output) return failed_to_start(record, output.error());
+    spec->stdout_fd = (*output)->stdout_fd();
+    spec->stderr_fd = (*output)->stderr_fd();
     const auto trace_dir = record.evidence / "rr-trace";
     const bool recording = config.recorder && config.recorder->available;
     if (recording) spec->argv = config.recorder->wrap(spec->argv, trace_dir);
     else if (config.recorder) record.rr_note = "rr unavailable: " + config.recorder->reason;
 
-    auto tree = launch_in(*spec, ns);
+    auto tree = launch_in(*spec, ns, config.isolate);
+    (*output)->launched();
     if (!tree) return failed_to_start(record, tree.error());
     StallDetector detector(config.stall);
     WatchOptions options{config.limit, config.interrupt, config.detect_stalls ? &detector : nullptr};
@@ -102,13 +117,13 @@ RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& 
     interrupted = watched->interrupted;
     record_ending(record, *watched);
     if (is_hang(record.verdict) && config.capture_evidence)
-        record.signature = take_evidence(*tree, detector, config, *spec, record.evidence);
+        record.signature = take_evidence(*tree, detector, config, **output, record.evidence);
     tree->kill();
 
-    record.workflow_starts = count_in_file(spec->stdout_path, kWorkflowStart) +
-                             count_in_file(spec->stderr_path, kWorkflowStart);
+    record_output(record, **output, config);
     if (recording) settle_trace(record, *config.recorder, trace_dir);
-    if (cell.sanitizer != Sanitizer::none) record.findings = parse_findings(read_text(spec->stderr_path, 4 << 20));
+    if (cell.sanitizer != Sanitizer::none)
+        record.findings = parse_findings(read_text(spec->stderr_path, config.max_output + 4096));
     return record;
 }
 
@@ -145,18 +160,27 @@ Status check_runnable(const std::vector<Cell>& cells, const RunnerConfig& config
     for (const auto& cell : cells) {
         if (!cell.applicable()) continue;
         const Launch& l = cell.launch;
+        const std::string scenario = "scenario " + cell.scenario_id() + ": ";
+        std::error_code ec;
         if (!l.command.empty()) {
             if (auto p = find_program(l.command.front()); !p) return p.error();
         } else if (l.language == Language::python) {
             if (auto p = find_program(config.python.string()); !p)
                 return error("python interpreter unusable: " + p.error().message + " (choose one with --python)");
-            if (!std::filesystem::is_regular_file(l.script))
-                return error("scenario " + cell.scenario_id() + ": script " + l.script.string() + " is missing");
+            const auto type = std::filesystem::status(l.script, ec).type();
+            if (type == std::filesystem::file_type::not_found)
+                return error(scenario + "script " + l.script.string() + " is missing");
+            if (type != std::filesystem::file_type::regular)
+                return error(scenario + "script " + l.script.string() + " is not a regular file");
         } else {
-            auto binary = config.scenario_bin_dir / l.binary;
+            const auto binary = config.scenario_bin_dir / l.binary;
+            const auto type = std::filesystem::status(binary, ec).type();
+            if (type == std::filesystem::file_type::not_found)
+                return error(scenario + "binary " + binary.string() + " is not built (run: cmake --build build)");
+            if (type != std::filesystem::file_type::regular)
+                return error(scenario + "binary " + binary.string() + " is not a regular file");
             if (access(binary.c_str(), X_OK) != 0)
-                return error("scenario " + cell.scenario_id() + ": binary " + binary.string() +
-                             " is not built (run: cmake --build build)");
+                return error(scenario + "binary " + binary.string() + " is not executable");
         }
     }
     return {};

@@ -11,6 +11,10 @@
 namespace hangar {
 namespace {
 
+// What of a frame's name (or a faulthandler line) the regexes below see: real names are
+// shorter, and std::regex recurses per character.
+constexpr size_t kNameLimit = 1024;
+
 // Argument lists make signatures long and differ between builds; keep the name. The
 // list is the last balanced "(...)" at the end: templates may hold parentheses too.
 std::string without_arguments(std::string s) {
@@ -81,6 +85,8 @@ std::vector<std::string> native_frames(const std::string& text, pid_t tid) {
         std::string name = line.substr(name_at + 1);
         while (!name.empty() && name.front() == ' ') name.erase(0, 1);
         if (name.rfind("- ", 0) == 0) name.erase(0, 2);  // eu-stack -i marks inlined frames
+        // Symbol names come from the program; the regexes that read them recurse per character.
+        if (name.size() > kNameLimit) name.resize(kNameLimit);
         if (!name.empty()) frames.push_back(plain_name(name));
     }
     return frames;
@@ -101,7 +107,7 @@ std::vector<std::vector<PythonFrame>> python_stacks(const std::string& text) {
     std::vector<std::vector<PythonFrame>> stacks;
     std::istringstream in(text);
     std::string line;
-    static const std::regex frame_re(R"re(^\s+File "(.*)", line (\d+) in (.*)$)re");
+    static const std::regex frame_re(R"re(^\s+File "(.*)", line (\d{1,9}) in (.*)$)re");
     bool current = false;
     size_t current_index = 0;
     while (std::getline(in, line)) {
@@ -111,6 +117,7 @@ std::vector<std::vector<PythonFrame>> python_stacks(const std::string& text) {
             if (current) current_index = stacks.size() - 1;
             continue;
         }
+        if (line.size() > kNameLimit) line.resize(kNameLimit);
         std::smatch m;
         if (!stacks.empty() && std::regex_match(line, m, frame_re))
             stacks.back().push_back({m[1], std::stoi(m[2]), m[3]});

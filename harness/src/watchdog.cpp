@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -59,25 +60,31 @@ Result<Watched> watch(ProcessTree& tree, const WatchOptions& options) {
 }
 
 Result<HelperRun> run_helper(const std::vector<std::string>& argv, const std::filesystem::path& scratch,
-                             std::chrono::milliseconds limit) {
+                             std::chrono::milliseconds limit, const Interrupt* interrupt) {
     if (limit.count() <= 0) return error("no time left to run " + argv.front());
+    static std::atomic<unsigned> counter{0};  // helpers of concurrent runs share a scratch folder
+    const std::string name = ".helper." + std::to_string(getpid()) + "." + std::to_string(counter++);
     CommandSpec spec;
     spec.argv = argv;
     spec.environment = current_environment();
-    spec.stdout_path = scratch / (".helper." + std::to_string(getpid()) + ".out");
-    spec.stderr_path = scratch / (".helper." + std::to_string(getpid()) + ".err");
+    spec.stdout_path = scratch / (name + ".out");
+    spec.stderr_path = scratch / (name + ".err");
     spec.contain = false;
     auto tree = ProcessTree::launch(spec);
     if (!tree) return tree.error();
     WatchOptions options;
     options.limit = limit;
+    options.interrupt = interrupt;
     auto watched = watch(*tree, options);
     tree->kill();
-    HelperRun run{watched ? watched->ending : Ending{}, read_text(spec.stdout_path), read_text(spec.stderr_path)};
+    constexpr size_t kMaxHelperOutput = 16 << 20;
+    HelperRun run{watched ? watched->ending : Ending{}, read_text(spec.stdout_path, kMaxHelperOutput),
+                  read_text(spec.stderr_path, kMaxHelperOutput)};
     std::error_code ec;
     std::filesystem::remove(spec.stdout_path, ec);
     std::filesystem::remove(spec.stderr_path, ec);
     if (!watched) return watched.error();
+    if (watched->interrupted) return error(argv.front() + " was interrupted", Error::Kind::internal);
     if (watched->ending.kind == Ending::Kind::timed_out)
         return error(argv.front() + " took longer than " + std::to_string(limit.count()) + " ms and was killed");
     return run;

@@ -10,6 +10,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <mutex>
@@ -19,21 +20,9 @@
 #include <cstring>
 #include <string>
 
-namespace {
+#include "report_pid.hpp"
 
-// One datagram to $HANGAR_TEST_PIDS; the receiver learns our PID, in its own namespace,
-// from the credentials the kernel attaches (we are in the run's PID namespace).
-void report_pid() {
-    const char* path = std::getenv("HANGAR_TEST_PIDS");
-    if (!path) return;
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
-    [[maybe_unused]] ssize_t n =
-        sendto(fd, "p", 1, 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    close(fd);
-}
+namespace {
 
 [[noreturn]] void pause_forever() {
     for (;;) pause();
@@ -98,7 +87,7 @@ int usage() {
     std::fprintf(stderr,
                  "usage: tree_maker exit N | signal N | echo TEXT | fds | sleep-forever | spin | "
                  "daemon | daemon-hang | hang-tree | nap MS | late-answer MS | shared-lock MS | wedge | "
-                 "wedge-polling [--method M]\n");
+                 "wedge-polling | flood BYTES stdout|stderr [then-wedge] | garbage [then-wedge] [--method M]\n");
     return 2;
 }
 
@@ -206,6 +195,30 @@ int main(int argc, char** argv) {
         int status = 0;
         waitpid(child, &status, 0);
         return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    }
+    if (mode == "flood" && argc > 3) {  // BYTES to stdout or stderr, ending in a line "THE END", then exits
+        FILE* to = std::string(argv[3]) == "stderr" ? stderr : stdout;
+        long long left = std::atoll(argv[2]) - 8;
+        static char line[4096];
+        std::memset(line, 'x', sizeof line);
+        line[sizeof line - 1] = '\n';
+        for (; left > 0; left -= static_cast<long long>(sizeof line))
+            std::fwrite(line, 1, static_cast<size_t>(std::min<long long>(left, sizeof line)), to);
+        std::fputs("THE END\n", to);
+        std::fflush(to);
+        if (argc > 4 && std::string(argv[4]) == "then-wedge") return wedge(false);
+        return 0;
+    }
+    if (mode == "garbage") {  // what real programs print: bytes that are not text, escapes, huge lines
+        const char bytes[] = "\xff\xfe\xc0\xaf\xed\xa0\x80 \x1b[31mred\x1b[0m \x07 \x00 tail";
+        std::fwrite(bytes, 1, sizeof bytes - 1, stdout);
+        std::fprintf(stderr, "==1==ERROR: AddressSanitizer: heap-use-after-free \xff\xfe on address 0x1\n");
+        std::fprintf(stderr, "    #0 0x4 in f\xc3\x28oo /src/\x1b[2Ja.c:1\n\n");
+        std::fprintf(stderr, "SUMMARY: AddressSanitizer: heap-use-after-free \xff a.c:1 in f\n");
+        std::string huge(100 * 1024, 'A');
+        std::fprintf(stderr, "WARNING: ThreadSanitizer: data race %s\n", huge.c_str());
+        std::fprintf(stderr, "%s runtime error: %s\n", huge.c_str(), huge.c_str());
+        return argc > 2 ? wedge(false) : 0;
     }
     if (mode == "wedge") return wedge(false);
     if (mode == "wedge-polling") return wedge(true);

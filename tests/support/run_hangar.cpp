@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
+#include <cerrno>
 
 #include "hangar/process.hpp"
 #include "pid_watch.hpp"
@@ -17,7 +19,14 @@ pid_t start_hangar(const std::vector<std::string>& args, const std::filesystem::
                                  std::filesystem::path(TREE_MAKER).parent_path().string()});
     }
     argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<std::string> env = current_environment();
+    // extra_env replaces what the environment already has of the same name (PATH, say).
+    std::vector<std::string> env;
+    for (const auto& e : current_environment()) {
+        const std::string name = e.substr(0, e.find('=') + 1);
+        bool replaced = false;
+        for (const auto& x : extra_env) replaced |= x.rfind(name, 0) == 0;
+        if (!replaced) env.push_back(e);
+    }
     env.insert(env.end(), extra_env.begin(), extra_env.end());
     std::vector<char*> cargv, cenv;
     for (auto& a : argv) cargv.push_back(a.data());
@@ -39,8 +48,11 @@ pid_t start_hangar(const std::vector<std::string>& args, const std::filesystem::
 
 Finished wait_hangar(pid_t pid, const std::filesystem::path& dir) {
     int status = 0;
-    waitpid(pid, &status, 0);
+    rusage usage{};
+    while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+    }
     Finished f;
+    f.max_rss_kb = usage.ru_maxrss;
     f.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     f.out = slurp(dir / "hangar.out");
     f.err = slurp(dir / "hangar.err");

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "hangar/interrupt.hpp"
+#include "hangar/output.hpp"
 #include "hangar/proc_tree.hpp"
 
 namespace hangar {
@@ -22,6 +24,8 @@ struct EvidenceOptions {
     pid_t wedged_pid = 0;  // the process stall detection found wedged, if any
     // For a timeout: why stall detection could not call it a deadlock (its last sample).
     std::string not_a_deadlock_because;
+    // Ends the capture early: what was taken so far is kept.
+    const Interrupt* interrupt = nullptr;
 };
 
 struct Evidence {
@@ -32,9 +36,9 @@ struct Evidence {
 
 // Writes into `dir`: proc.txt (every process and thread, its wait decoded), stack-PID.txt
 // per process, python-PID.txt per Python process, summary.txt (signature, waits, the
-// last lines of the run's output). `stderr_file` is the run's stderr, where faulthandler
-// writes. The tree is left stopped or dead; the caller kills it.
-Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, const std::filesystem::path& stdout_file,
-                          const std::filesystem::path& stderr_file, const EvidenceOptions& options);
+// last lines of the run's output). `output` is the run's, where faulthandler writes its
+// dumps. The tree is left stopped or dead; the caller kills it.
+Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, RunOutput& output,
+                          const EvidenceOptions& options);
 
 }  // namespace hangar

@@ -17,6 +17,9 @@ public:
     // The process-wide Interrupt that SIGINT and SIGTERM trigger; installs the handlers
     // on first use.
     static Interrupt& on_signals();
+    // That one, once installed; else null. Waits of hangar's own that have no other way to
+    // hear of an interrupt (a helper, a reaper's answer) end on it.
+    static const Interrupt* installed();
 
     int fd() const { return fd_; }  // readable once requested
     bool requested() const { return signal_number() != 0; }

@@ -13,6 +13,7 @@ enum class Method { fork, spawn, forkserver, none };
 inline constexpr Method kScenarioMethods[] = {Method::fork, Method::spawn, Method::forkserver};
 
 std::string_view to_string(Method m);
-std::optional<Method> parse_method(std::string_view text);  // fork | spawn | forkserver
+std::optional<Method> parse_method(std::string_view text);      // fork | spawn | forkserver
+std::optional<Method> parse_any_method(std::string_view text);  // ... or none
 
 }  // namespace hangar

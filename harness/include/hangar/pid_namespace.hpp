@@ -25,7 +25,9 @@ namespace hangar {
 // root or unprivileged user namespaces.
 class PidNamespace {
 public:
-    static Result<PidNamespace> create();
+    // `isolate`: the runs see every mount read-only, with a /tmp and /dev/shm of their own,
+    // and their commands start with no capabilities and no_new_privs (--isolate).
+    static Result<PidNamespace> create(bool isolate = false);
 
     PidNamespace(PidNamespace&& other) noexcept;
     PidNamespace& operator=(PidNamespace&& other) noexcept;
@@ -44,7 +46,8 @@ public:
     bool shares_host_proc() const { return shares_host_proc_; }
 
     // Starts `path` with `argv` and `envp` (each "NAME=value") as the reaper's child, its
-    // stdin, stdout and stderr being the given fds (which the caller keeps).
+    // stdin, stdout and stderr being the given fds (which the caller keeps). Returns once the
+    // command has exec'd, or failed to (then ended_fd() is readable, status 127).
     Status start(const std::string& path, const std::vector<std::string>& argv,
                  const std::vector<std::string>& envp, int stdin_fd, int stdout_fd, int stderr_fd);
 
@@ -55,14 +58,23 @@ public:
     Result<int> finish();
 
     // Kills every process of the run and returns the command's wait status once the
-    // namespace is empty. Returns at once, with an error, when no run is going on.
+    // namespace is empty. Returns at once, with an error, when no run is going on. Bounded:
+    // past kKillLimitMs, or on an interrupt, the whole namespace is killed instead.
     Result<int> kill_run();
 
     bool running() const { return running_; }
 
+    // How long hangar waits on its reaper: to exec a command, to empty the namespace, and
+    // for the reaper itself to be reaped once killed.
+    static constexpr int kStartLimitMs = 30'000;
+    static constexpr int kKillLimitMs = 10'000;
+    static constexpr int kReapLimitMs = 2'000;
+
 private:
     PidNamespace() = default;
-    Result<int> read_ending(int timeout_ms);  // -1: no limit
+    Result<int> read_ending(int timeout_ms);  // -1: the answer is already there
+    // Waits for a message from the reaper; on a timeout or an interrupt, shuts the namespace.
+    Status await_answer(int timeout_ms);
     void shut();
 
     pid_t init_ = -1;

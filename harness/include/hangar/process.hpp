@@ -19,6 +19,9 @@ struct CommandSpec {
     std::vector<std::string> environment;  // the whole environment, "NAME=value"
     std::filesystem::path stdout_path;     // created (truncated); stdin is /dev/null
     std::filesystem::path stderr_path;
+    // When set (a RunOutput's pipes), the command's stdout and stderr instead of the paths;
+    // the caller keeps them.
+    int stdout_fd = -1, stderr_fd = -1;
     // false: no PID namespace, the command is our direct child. For tools that must see
     // the harness's PIDs (debuggers attaching to a hung run); they start no daemons.
     bool contain = true;

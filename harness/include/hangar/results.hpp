@@ -31,6 +31,11 @@ struct RunRecord {
     // --rr: the kept trace (hangs and failures) or why there is none.
     std::string rr_trace;
     std::string rr_note;
+    // Set when stdout or stderr was longer than --max-output: how long each really was.
+    struct OutputCut {
+        uint64_t stdout_bytes = 0, stderr_bytes = 0, kept = 0;  // kept: per stream
+    };
+    std::optional<OutputCut> output_cut;
 };
 
 struct CellResult {

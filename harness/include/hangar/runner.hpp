@@ -29,6 +29,8 @@ struct RunnerConfig {
     bool capture_evidence = true;  // on every hang, before the tree is killed
     EvidenceOptions evidence;
     std::optional<Recorder> recorder;  // --rr: the probe's result, available or not
+    uint64_t max_output = 16 << 20;    // bytes of stdout and of stderr kept per run (--max-output)
+    bool isolate = false;              // --isolate: read-only view, no capabilities (pid_namespace.hpp)
 };
 
 // Told about progress; calls come from worker threads but never two at once.

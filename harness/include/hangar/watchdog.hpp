@@ -39,9 +39,10 @@ struct HelperRun {
 };
 
 // Runs a short helper command (a debugger, `python3 --version`, an rr probe) as a direct
-// child, so it sees the harness's PIDs, under `limit`. A helper that overruns is killed
-// and that is the error. `scratch` holds its output files for the duration.
+// child, so it sees the harness's PIDs, under `limit`. A helper that overruns, or is
+// interrupted, is killed and that is the error. `scratch` holds its output files for the
+// duration; what it printed is read up to 16 MiB.
 Result<HelperRun> run_helper(const std::vector<std::string>& argv, const std::filesystem::path& scratch,
-                             std::chrono::milliseconds limit);
+                             std::chrono::milliseconds limit, const Interrupt* interrupt = Interrupt::installed());
 
 }  // namespace hangar
