@@ -1,5 +1,5 @@
 // Healthy: a client whose server is stuck gives up after SO_RCVTIMEO (3 s), kills the server and exits 0.
-// Seen in: orca-zhang/influxdb-cpp issue #52 "Program hangs on recv()" (https://github.com/orca-zhang/influxdb-cpp/issues/52), fixed by setting SO_RCVTIMEO; socket(7), SO_RCVTIMEO: "-1 is returned with errno set to EAGAIN or EWOULDBLOCK".
+// Seen in: orca-zhang/influxdb-cpp issue #52 "Program hangs on recv()" (https://github.com/orca-zhang/influxdb-cpp/issues/52), fixed by setting SO_RCVTIMEO; socket(7), SO_RCVTIMEO (a receive that times out fails with EAGAIN or EWOULDBLOCK).
 //
 // The server here is a forked child stuck for good on a lock that a logger thread
 // held at fork() (its only thread: an untimed private futex wait). The client waits
