@@ -1,5 +1,5 @@
 # Hang: multiprocessing.Pool waits forever for the result of a task whose worker process died.
-# Seen in: cpython gh-66587 / bpo-22393 "multiprocessing.Pool shouldn't hang forever if a worker process dies unexpectedly" (https://github.com/python/cpython/issues/66587); the fix attempts (PRs #10441, #16103) test it with os._exit in a task.
+# Seen in: cpython gh-66587 / bpo-22393 "multiprocessing.Pool shouldn't hang forever if a worker process dies unexpectedly" (https://github.com/python/cpython/issues/66587); PR #10441 (a proposed fix) tests it with os._exit in a task.
 #
 # Mechanism (checked in /proc and with eu-stack on CPython 3.11): the worker exits
 # mid-task (os._exit, as when the OOM killer takes it). The pool's worker-handler thread
