@@ -116,7 +116,6 @@ def _started_as():
 
 
 _STARTED_AS = _started_as()
-_main_file = None                # the root's main script, as reported at start-up
 
 
 # ---- lazy patches: run right after a module's own code, when the program imports it ----
@@ -254,9 +253,8 @@ def _main_starting(code, mod_name):
         sys.settrace(tracer)
         return tracer
     if mod_name == "__main__" and _IS_ROOT and _STARTED_AS is None:
-        if _main_file is None or not filename.startswith(_main_file + os.sep):
-            _write({"event": "main_run", "pid": os.getpid(), "as": "__main__",
-                    "file": filename, "method": None})
+        _write({"event": "main_run", "pid": os.getpid(), "as": "__main__",
+                "file": filename, "method": None})
     return None
 
 
@@ -342,7 +340,7 @@ def _cut_to_size(record):
 # ---- start-up --------------------------------------------------------------------------
 
 def _start():
-    global _EVENTS, _IS_ROOT, _main_file
+    global _EVENTS, _IS_ROOT
     pid = os.getpid()
     if _EVENTS and not _write({"event": "hook_loaded", "pid": pid, "ppid": os.getppid(),
                                "python": "%d.%d.%d" % sys.version_info[:3],
@@ -355,11 +353,12 @@ def _start():
         if _IS_ROOT:
             os.environ[_ROOT_MARK] = _EVENTS
             script = sys.argv[0] if sys.argv else ""
-            if _STARTED_AS is None and script not in ("", "-", "-c", "-m"):
-                _main_file = os.path.abspath(script)
-                if not os.path.isdir(_main_file):   # a folder's __main__.py comes through runpy
-                    _write({"event": "main_run", "pid": pid, "as": "__main__",
-                            "file": _main_file, "method": None})
+            path = os.path.abspath(script)
+            # A folder's or zip's __main__.py is reported when runpy runs it.
+            if (_STARTED_AS is None and script not in ("", "-", "-c", "-m")
+                    and os.path.isfile(path) and not _is_zip(path)):
+                _write({"event": "main_run", "pid": pid, "as": "__main__",
+                        "file": path, "method": None})
         os.register_at_fork(before=_before_fork)
     patches = {}
     if _REQUESTED or _EVENTS:
@@ -372,6 +371,14 @@ def _start():
             patches.pop(name)(module)
     if patches:
         sys.meta_path.insert(0, _PostImportFinder(patches))
+
+
+def _is_zip(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def _shadowed_sitecustomize():

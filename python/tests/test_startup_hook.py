@@ -216,6 +216,22 @@ class Programs(unittest.TestCase):
                          [os.path.join(PROGRAMS, "run_as_main.py"), flow])
         self.assertEqual({r["file"] for r in run.records("main_run", **{"as": "__mp_main__"})}, {flow})
 
+    def test_a_folder_or_zip_with_a___main__(self):
+        with tempfile.TemporaryDirectory() as work:
+            folder = os.path.join(work, "app")
+            os.mkdir(folder)
+            with open(os.path.join(folder, "__main__.py"), "w") as f:
+                f.write("print(__name__)\n")
+            subprocess.run([PYTHON, "-m", "zipapp", folder, "-o", folder + ".pyz"], check=True,
+                           env=clean_env(), timeout=30)
+            for target in (folder, folder + ".pyz"):
+                run = run_program([target])
+                self.assertEqual((run.returncode, run.stdout), (0, "__main__\n"), run.stderr)
+                self.assertEqual([(r["as"], r["file"]) for r in run.records("main_run")],
+                                 [("__main__", os.path.join(target, "__main__.py"))])
+            run = run_program([os.path.join(work, "missing.py")])
+            self.assertEqual((run.returncode, run.records("main_run")), (2, []))
+
     def test_a_module_run_with_dash_m(self):
         run = run_program(["-m", "flowpkg.flow"], method="forkserver")
         self.assertEqual(run.returncode, 0, run.stderr)
