@@ -30,8 +30,7 @@ WHY = {
                "breaks; under fork it runs once",
     "cluster": "under spawn and forkserver every child process re-runs the main script as "
                "__mp_main__ and starts the whole cluster or workflow again inside the child, "
-               "whose own worker starts then fail or loop; dask starts its workers with spawn "
-               "whatever the default start method is, so this happens under fork too",
+               "whose own worker starts then fail or loop",
     "start-method": "under spawn and forkserver every child re-runs this line after "
                     "multiprocessing has already set the child's context, and dies with "
                     "RuntimeError: context has already been set (force=True avoids it)",
@@ -63,7 +62,8 @@ _COMMAND = ("subprocess", "runs a command")
 _SHARED = ("shared", "creates a multiprocessing {name}")
 _SOCKET = ("socket", "opens a socket")
 _REQUEST = ("connection", "makes a network request")
-_DASK_CLUSTER = ("cluster", "starts a dask LocalCluster (a scheduler and worker processes)")
+_DASK_CLUSTER = ("cluster", "starts a dask LocalCluster (a scheduler, and worker processes "
+                            "that dask starts with spawn even when fork is the default)")
 _PARSL = ("cluster", "loads a Parsl configuration, which starts its executors' processes "
                      "(interchange, worker pools, monitoring)")
 
@@ -193,7 +193,8 @@ def _client_action(call):
     address = _argument(call, 0, "address")
     if address is not None and not (isinstance(address, ast.Constant) and address.value is None):
         return ("connection", "connects a dask Client to a scheduler")
-    return ("cluster", "starts a dask Client with its own LocalCluster (scheduler and worker processes)")
+    return ("cluster", "starts a dask Client with its own LocalCluster (a scheduler, and worker "
+                       "processes that dask starts with spawn even when fork is the default)")
 
 
 def _basic_config_action(call):
@@ -827,10 +828,14 @@ def main(argv=None):
     except UsageError as exc:
         sys.stderr.write("hangar_check: %s\n" % " ".join(str(exc).split()))
         return 2
-    if args.json:
-        sys.stdout.write(json.dumps(result, indent=None) + "\n")
-    else:
-        print_text(result, checker, sys.stdout)
+    try:
+        if args.json:
+            sys.stdout.write(json.dumps(result, indent=None) + "\n")
+        else:
+            print_text(result, checker, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:                     # `| head`: the reader has gone, not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 1 if result["findings"] else 0
 
 
