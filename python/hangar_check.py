@@ -147,9 +147,7 @@ _EXACT = {"multiprocessing.SpawnProcess": "multiprocessing.Process",
           "multiprocessing.ForkServerProcess": "multiprocessing.Process",
           "multiprocessing.process.BaseProcess": "multiprocessing.Process",
           "multiprocessing.dummy.Process": "threading.Thread",
-          "multiprocessing.pool.ThreadPool": "multiprocessing.pool.ThreadPool",
-          "io.open": "builtins.open", "codecs.open": "builtins.open",
-          "multiprocessing.context.set_start_method": "multiprocessing.set_start_method"}
+          "io.open": "builtins.open", "codecs.open": "builtins.open"}
 
 
 def canonical(name):
@@ -164,8 +162,7 @@ def canonical(name):
 
 def _known(name):
     name = canonical(name)
-    return (name in ACTIONS or name in OBJECTS or name in RETURNS or name in _SPECIAL
-            or name == "multiprocessing.set_start_method")
+    return name in ACTIONS or name in OBJECTS or name in RETURNS or name in _SPECIAL
 
 
 def _const_str(node):
@@ -527,7 +524,7 @@ class Checker:
             headers, nested = [statement.iter], statement.body + statement.orelse
         elif isinstance(statement, (ast.With, ast.AsyncWith)):
             headers, nested = [item.context_expr for item in statement.items], statement.body
-        elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
+        elif isinstance(statement, (ast.Try, ast.TryStar)):
             headers = [h.type for h in statement.handlers if h.type is not None]
             nested = statement.body + [s for h in statement.handlers for s in h.body] \
                 + statement.orelse + statement.finalbody
