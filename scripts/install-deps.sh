@@ -17,6 +17,7 @@ packages=(
   chromium fonts-liberation        # report.html opened headless in the tests: screenshot, console
   elfutils gdb libc6-dbg           # native stacks of hung processes, glibc frames named
   rr                               # --rr recordings, where the CPU exposes performance counters
+  python3-joblib python3-distributed  # python/tests run real joblib and dask programs under the hook, not stand-ins
 )
 
 missing=()
