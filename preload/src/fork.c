@@ -182,9 +182,14 @@ static void stack_handler(int sig, siginfo_t* info, void* context) {
     (void)sig;
     int saved_errno = errno;
     if (info->si_code != SI_TKILL || info->si_pid != getpid()) return;  // not from a fork
-    int saved_guard = fw_guard;
-    fw_guard = 1;  // libgcc's unwinder may take a pthread mutex: do not track it
+    // libgcc's unwinder may take a pthread mutex: hooks track nothing while the slot is
+    // hidden (and the guard keeps a child's hooks from writing records from here).
     struct fw_thread* t = fw_self;
+    if (t != NULL) atomic_fetch_add_explicit(&t->bt_inside, 1, memory_order_acq_rel);
+    int saved_no_slot = fw_no_slot, saved_guard = fw_guard;
+    fw_self = NULL;
+    fw_no_slot = 1;
+    fw_guard = 1;
     if (t != NULL) {
         uint32_t gen = atomic_load_explicit(&t->bt_req, memory_order_acquire);
         void* frames[FW_MAX_FRAMES + 8];
@@ -207,6 +212,9 @@ static void stack_handler(int sig, siginfo_t* info, void* context) {
         syscall(SYS_futex, &t->bt_done, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
     }
     fw_guard = saved_guard;
+    fw_no_slot = saved_no_slot;
+    fw_self = t;
+    if (t != NULL) atomic_fetch_add_explicit(&t->bt_inside, 1, memory_order_acq_rel);
     errno = saved_errno;
 }
 
@@ -298,15 +306,19 @@ static void thread_name(pid_t tid, char* out, size_t size) {
     if (out[n - 1] == '\n') out[n - 1] = '\0';
 }
 
-// Whether the thread blocks sig (SigBlk in /proc/self/task/TID/status).
-static bool blocks_signal(pid_t tid, int sig) {
+// Whether the thread blocks sig (SigBlk in /proc/self/task/TID/status). While our own
+// handler runs there (answering an earlier fork late) every signal is blocked: that is
+// not the program blocking it, and the new request is served when the handler returns.
+static bool blocks_signal(struct fw_thread* t, pid_t tid, int sig) {
+    uint32_t before = atomic_load_explicit(&t->bt_inside, memory_order_acquire);
     char path[64], status[4096];
     task_path(path, tid, "status");
     if (read_file(path, status, sizeof status) <= 0) return false;
     const char* line = strstr(status, "SigBlk:");
     if (line == NULL) return false;
     unsigned long long mask = strtoull(line + 7, NULL, 16);
-    return (mask >> (sig - 1)) & 1;
+    uint32_t after = atomic_load_explicit(&t->bt_inside, memory_order_acquire);
+    return ((mask >> (sig - 1)) & 1) && before == after && (before & 1) == 0;
 }
 
 // ---- snapshot ---------------------------------------------------------------------------
@@ -326,9 +338,10 @@ static uint32_t read_hazards(struct snapshot* snap, struct fw_thread* t, pid_t t
     if (n > FW_MAX_HELD) n = FW_MAX_HELD;
     for (uint32_t j = 0; j < n; j++) {
         struct fw_held* h = &t->held[j];
-        uintptr_t addr = atomic_load_explicit(&h->addr, memory_order_relaxed);
-        if (addr == 0) continue;
-        int kind = atomic_load_explicit(&h->kind, memory_order_relaxed);
+        uintptr_t word = atomic_load_explicit(&h->word, memory_order_relaxed);
+        if (word == 0) continue;
+        uintptr_t addr = word & ~FW_KIND_MASK;
+        int kind = (int)(word & FW_KIND_MASK);
         // A thread blocked on a semaphore it holds uses it as a signal (Condition.wait).
         if (kind == FW_KIND_SEM && (addr == waiting_on || is_sentinel(sentinels, nsentinels, tid, addr)))
             continue;
@@ -416,7 +429,7 @@ static void fork_prepare(void) {
         h->note = signal_note;
         thread_name(tid, h->name, sizeof h->name);
         if (h->note != NOTE_NONE) continue;
-        if (blocks_signal(tid, stack_signal)) {
+        if (blocks_signal(t, tid, stack_signal)) {
             h->note = NOTE_BLOCKED;
             continue;
         }

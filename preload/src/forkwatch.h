@@ -48,11 +48,13 @@ enum fw_mode {
 };
 extern _Atomic int fw_mode;
 
+// A held lock: its address with the kind in the low 3 bits (locks and semaphores are
+// 8-byte aligned; an unaligned one is not tracked), and where it was taken.
 struct fw_held {
-    _Atomic uintptr_t addr;  // 0 = free (or released by another thread)
+    _Atomic uintptr_t word;  // addr | kind; 0 = free (or released by another thread)
     _Atomic uintptr_t ret;   // return address of the acquiring call
-    _Atomic int kind;
 };
+#define FW_KIND_MASK ((uintptr_t)7)
 
 // One thread's slot. Written by its owner except where said.
 struct fw_thread {
@@ -68,6 +70,7 @@ struct fw_thread {
     // Stack capture (fork.c). A forking thread stores a generation in bt_req and signals
     // the thread; the handler stores frames under the bt_seq seqlock and publishes the
     // generation it served in bt_done (also a futex word the forker waits on).
+    _Atomic uint32_t bt_inside;  // odd while the stack handler runs on this thread
     _Atomic uint32_t bt_req;
     _Atomic uint32_t bt_seq;
     _Atomic uint32_t bt_done;
@@ -79,9 +82,11 @@ extern struct fw_thread fw_threads[FW_MAX_THREADS];
 extern _Atomic uint32_t fw_threads_used;  // high-water mark of slots ever claimed
 extern _Atomic uint32_t fw_untracked;     // threads that found no free slot
 
+// Hooks track nothing while fw_self is NULL and fw_no_slot is set: a thread with no free
+// slot, or the stack handler while it unwinds (libgcc may take a pthread mutex there).
 extern FW_TLS struct fw_thread* fw_self;  // this thread's slot, or NULL
-extern FW_TLS int fw_guard;               // set while the library itself runs (no tracking)
-extern FW_TLS int fw_no_slot;             // this thread found no free slot: stop looking
+extern FW_TLS int fw_no_slot;             // no slot for now: stop looking
+extern FW_TLS int fw_guard;               // the library's own slow paths are running
 
 struct fw_thread* fw_claim_slot(void);
 // This thread's slot, claiming one on first use; NULL if the table is full.
@@ -93,6 +98,7 @@ static inline struct fw_thread* fw_thread_self(void) {
 
 // Held-lock table of the calling thread (state.c).
 static inline void fw_push(struct fw_thread* t, const void* addr, int kind, uintptr_t ret) {
+    if (FW_UNLIKELY((uintptr_t)addr & FW_KIND_MASK)) return;
     uint32_t n = atomic_load_explicit(&t->nheld, memory_order_relaxed);
     if (FW_UNLIKELY(n >= FW_MAX_HELD)) {
         extern uint32_t fw_compact(struct fw_thread*);
@@ -104,13 +110,27 @@ static inline void fw_push(struct fw_thread* t, const void* addr, int kind, uint
     }
     struct fw_held* h = &t->held[n];
     atomic_store_explicit(&h->ret, ret, memory_order_relaxed);
-    atomic_store_explicit(&h->kind, kind, memory_order_relaxed);
-    atomic_store_explicit(&h->addr, (uintptr_t)addr, memory_order_relaxed);
+    atomic_store_explicit(&h->word, (uintptr_t)addr | (uintptr_t)kind, memory_order_relaxed);
     atomic_store_explicit(&t->nheld, n + 1, memory_order_release);
 }
 // Removes the newest entry for addr; returns its acquiring return address, or 0 if the
-// thread held no such entry.
-uintptr_t fw_pop(struct fw_thread* t, const void* addr);
+// thread held no such entry. Inline for the usual case, the last lock taken released
+// first; otherwise (and to close gaps left below it) fw_pop_slow.
+uintptr_t fw_pop_slow(struct fw_thread* t, const void* addr);
+static inline uintptr_t fw_pop(struct fw_thread* t, const void* addr) {
+    uint32_t n = atomic_load_explicit(&t->nheld, memory_order_relaxed);
+    if (FW_LIKELY(n > 0 && n <= FW_MAX_HELD)) {
+        struct fw_held* h = &t->held[n - 1];
+        if (FW_LIKELY((atomic_load_explicit(&h->word, memory_order_relaxed) & ~FW_KIND_MASK) == (uintptr_t)addr) &&
+            (n == 1 || atomic_load_explicit(&t->held[n - 2].word, memory_order_relaxed) != 0)) {
+            uintptr_t ret = atomic_load_explicit(&h->ret, memory_order_relaxed);
+            atomic_store_explicit(&h->word, 0, memory_order_relaxed);
+            atomic_store_explicit(&t->nheld, n - 1, memory_order_release);
+            return ret;
+        }
+    }
+    return fw_pop_slow(t, addr);
+}
 // Removes one entry for the semaphore addr from any thread (sem_post by a non-holder).
 void fw_release_anywhere(const void* addr);
 

@@ -156,18 +156,19 @@ void fw_resolve_all(void);
 #define REAL(name) (FW_LIKELY(real_##name != NULL) ? real_##name : (fw_resolve_all(), real_##name))
 
 // Entering and leaving a call. Only the outermost call counts (a program's NSS module may
-// call another of these inside getaddrinfo). `holds` is false where being inside the call
-// does not mean holding its lock (pclose waits for the child outside it; setlocale with a
-// NULL locale only reads).
+// call another of these inside getaddrinfo). `holds`: being inside the call means (for
+// most of it) holding its lock; `takes`: the call takes the lock at all. pclose takes it
+// only to unlink the stream, then waits for the command outside it; setlocale with a NULL
+// locale only reads the current name, before the lock.
 struct call_scope {
     struct fw_thread* t;
 };
 
-static inline struct call_scope call_enter(int id, bool holds, uintptr_t ret) {
+static inline struct call_scope call_enter(int id, bool holds, bool takes, uintptr_t ret) {
     struct call_scope s = {NULL};
     int mode = atomic_load_explicit(&fw_mode, memory_order_relaxed);
-    if (mode == FW_MODE_OFF || fw_guard) return s;
-    if (FW_UNLIKELY(mode == FW_MODE_CHILD)) fw_child_hook(FW_KIND_LIBC_CALL, NULL, id, true, ret);
+    if (mode == FW_MODE_OFF) return s;
+    if (FW_UNLIKELY(mode == FW_MODE_CHILD)) fw_child_hook(FW_KIND_LIBC_CALL, NULL, id, takes, ret);
     if (!holds) return s;
     struct fw_thread* t = fw_thread_self();
     if (t == NULL) return s;
@@ -187,14 +188,14 @@ static inline void call_leave(struct call_scope s) {
 
 #define HOOK(ret_t, name, PARAMS, ARGS)                                \
     FW_EXPORT ret_t name PARAMS {                                      \
-        struct call_scope s = call_enter(C_##name, true, RET_ADDR());  \
+        struct call_scope s = call_enter(C_##name, true, true, RET_ADDR());  \
         ret_t r = REAL(name) ARGS;                                     \
         call_leave(s);                                                 \
         return r;                                                      \
     }
 #define HOOK_VOID(name, PARAMS, ARGS)                                  \
     FW_EXPORT void name PARAMS {                                       \
-        struct call_scope s = call_enter(C_##name, true, RET_ADDR());  \
+        struct call_scope s = call_enter(C_##name, true, true, RET_ADDR());  \
         REAL(name) ARGS;                                               \
         call_leave(s);                                                 \
     }
@@ -277,7 +278,7 @@ HOOK(int, putenv, (char* string), (string))
 HOOK(int, clearenv, (void), ())
 
 FW_EXPORT void syslog(int pri, const char* fmt, ...) {
-    struct call_scope s = call_enter(C_syslog, true, RET_ADDR());
+    struct call_scope s = call_enter(C_syslog, true, true, RET_ADDR());
     va_list ap;
     va_start(ap, fmt);
     REAL(vsyslog)(pri, fmt, ap);
@@ -286,7 +287,7 @@ FW_EXPORT void syslog(int pri, const char* fmt, ...) {
 }
 HOOK_VOID(vsyslog, (int pri, const char* fmt, va_list ap), (pri, fmt, ap))
 FW_EXPORT void __syslog_chk(int pri, int flag, const char* fmt, ...) {
-    struct call_scope s = call_enter(C___syslog_chk, true, RET_ADDR());
+    struct call_scope s = call_enter(C___syslog_chk, true, true, RET_ADDR());
     va_list ap;
     va_start(ap, fmt);
     REAL(__vsyslog_chk)(pri, flag, fmt, ap);
@@ -317,8 +318,7 @@ HOOK(char*, initstate, (unsigned seed, char* state, size_t n), (seed, state, n))
 HOOK(char*, setstate, (char* state), (state))
 
 FW_EXPORT char* setlocale(int category, const char* locale) {
-    // setlocale(c, NULL) only reads the current name, before taking the lock.
-    struct call_scope s = call_enter(C_setlocale, locale != NULL, RET_ADDR());
+    struct call_scope s = call_enter(C_setlocale, locale != NULL, locale != NULL, RET_ADDR());
     char* r = REAL(setlocale)(category, locale);
     call_leave(s);
     return r;
@@ -361,12 +361,11 @@ HOOK(struct utmpx*, pututxline, (const struct utmpx* ut), (ut))
 HOOK_VOID(endutxent, (void), ())
 HOOK(int, utmpxname, (const char* file), (file))
 
-// popen holds proc_file_chain_lock while it spawns the command; pclose takes it only to
-// unlink the stream, then waits for the command outside it: inside pclose is no hazard,
-// but a child entering it may wait on a lock a popen-ing thread held.
+// popen holds proc_file_chain_lock while it spawns the command. Inside pclose is no
+// hazard, but a child entering it may wait on the lock a popen-ing thread held.
 HOOK(FILE*, popen, (const char* command, const char* mode), (command, mode))
 FW_EXPORT int pclose(FILE* stream) {
-    struct call_scope s = call_enter(C_pclose, false, RET_ADDR());
+    struct call_scope s = call_enter(C_pclose, false, true, RET_ADDR());
     int r = REAL(pclose)(stream);
     call_leave(s);
     return r;

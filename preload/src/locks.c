@@ -57,7 +57,12 @@ static inline bool mutex_shared(const pthread_mutex_t* m) { return (m->__data.__
 static inline bool rwlock_shared(const pthread_rwlock_t* rw) { return rw->__data.__shared != 0; }
 static inline bool sem_shared(const sem_t* s) { return ((const int*)(const void*)s)[2] != 0; }
 
-static inline void note_acquired(const void* obj, int kind, uintptr_t ret) {
+// The hooks below take three paths: FW_MODE_TRACK (the usual one: call glibc, note the
+// lock), FW_MODE_OFF (forward only; the pointer may still need resolving, before the
+// constructor) and FW_MODE_CHILD (a forked child: records first). The real pointers are
+// resolved before the mode ever becomes TRACK or CHILD.
+static inline void note_acquired(const void* obj, int kind, bool shared, uintptr_t ret) {
+    if (shared) return;
     struct fw_thread* t = fw_thread_self();
     if (t != NULL) fw_push(t, obj, kind, ret);
 }
@@ -68,15 +73,18 @@ static inline void note_released(const void* obj) {
 }
 
 // An acquiring call: fn(obj, ...) returns 0 (or EOWNERDEAD for a robust mutex whose
-// owner died: the caller holds it) when the caller now holds obj.
+// owner died: the caller holds it) when the caller now holds obj. The object is read
+// (process-shared?) only once held: reading a contended lock's cache line before the
+// atomic that takes it would cost a second transfer of the line.
 #define ACQUIRE_HOOK(fn, KIND, BLOCKING, SHARED, PARAMS, ARGS)                                  \
     FW_EXPORT int fn PARAMS {                                                                   \
         int mode = MODE();                                                                      \
-        if (mode == FW_MODE_OFF || fw_guard || SHARED(obj)) return REAL(fn) ARGS;               \
-        uintptr_t ret = RET_ADDR();                                                             \
-        if (FW_UNLIKELY(mode == FW_MODE_CHILD)) fw_child_hook(KIND, obj, 0, BLOCKING, ret);     \
-        int r = REAL(fn) ARGS;                                                                  \
-        if (r == 0 || r == EOWNERDEAD) note_acquired(obj, KIND, ret);                           \
+        if (FW_UNLIKELY(mode != FW_MODE_TRACK)) {                                               \
+            if (mode == FW_MODE_OFF) return REAL(fn) ARGS;                                      \
+            fw_child_hook(KIND, obj, 0, BLOCKING, RET_ADDR());                                  \
+        }                                                                                       \
+        int r = real_##fn ARGS;                                                                 \
+        if (FW_LIKELY(r == 0) || r == EOWNERDEAD) note_acquired(obj, KIND, SHARED(obj), RET_ADDR()); \
         return r;                                                                               \
     }
 
@@ -107,12 +115,12 @@ ACQUIRE_HOOK(pthread_rwlock_clockwrlock, FW_KIND_RWLOCK_WRITE, true, rwlock_shar
 #define RELEASE_HOOK(fn, T)                                                      \
     FW_EXPORT int fn(T* obj) {                                                   \
         int mode = MODE();                                                       \
-        if (mode != FW_MODE_OFF && !fw_guard) {                                  \
-            if (FW_UNLIKELY(mode == FW_MODE_CHILD))                              \
-                fw_child_hook(FW_KIND_NONE, obj, 0, false, RET_ADDR());          \
-            note_released(obj);                                                  \
+        if (FW_UNLIKELY(mode != FW_MODE_TRACK)) {                                \
+            if (mode == FW_MODE_OFF) return REAL(fn)(obj);                       \
+            fw_child_hook(FW_KIND_NONE, obj, 0, false, RET_ADDR());              \
         }                                                                        \
-        return REAL(fn)(obj);                                                    \
+        note_released(obj);                                                      \
+        return real_##fn(obj);                                                   \
     }
 
 RELEASE_HOOK(pthread_mutex_unlock, pthread_mutex_t)
@@ -122,7 +130,7 @@ RELEASE_HOOK(pthread_rwlock_unlock, pthread_rwlock_t)
 // had at the fork (CPython re-creates its GIL's mutex this way). Otherwise pass-through.
 #define FORGET_HOOK(fn, PARAMS, ARGS)                                                   \
     FW_EXPORT int fn PARAMS {                                                           \
-        if (FW_UNLIKELY(MODE() == FW_MODE_CHILD) && !fw_guard) fw_child_forget(obj);    \
+        if (FW_UNLIKELY(MODE() == FW_MODE_CHILD)) fw_child_forget(obj);                 \
         return REAL(fn) ARGS;                                                           \
     }
 
@@ -142,11 +150,13 @@ FORGET_HOOK(sem_destroy, (sem_t* obj), (obj))
 #define COND_HOOK(fn, PARAMS, ARGS)                                                          \
     FW_EXPORT int fn PARAMS {                                                                \
         int mode = MODE();                                                                   \
-        if (mode == FW_MODE_OFF || fw_guard) return REAL(fn) ARGS;                           \
-        if (FW_UNLIKELY(mode == FW_MODE_CHILD)) fw_child_hook(FW_KIND_NONE, NULL, 0, false, RET_ADDR()); \
+        if (FW_UNLIKELY(mode != FW_MODE_TRACK)) {                                            \
+            if (mode == FW_MODE_OFF) return REAL(fn) ARGS;                                   \
+            fw_child_hook(FW_KIND_NONE, NULL, 0, false, RET_ADDR());                         \
+        }                                                                                    \
         struct fw_thread* t = fw_self;                                                       \
         uintptr_t acquired_at = t != NULL ? fw_pop(t, m) : 0;                                \
-        int r = REAL(fn) ARGS;                                                               \
+        int r = real_##fn ARGS;                                                              \
         if (acquired_at != 0 && (r == 0 || r == ETIMEDOUT || r == EOWNERDEAD))               \
             fw_push(t, m, FW_KIND_MUTEX, acquired_at);                                       \
         return r;                                                                            \
@@ -169,16 +179,16 @@ COND_HOOK(pthread_cond_clockwait,
 #define SEM_WAIT_HOOK(fn, PARAMS, ARGS)                                                      \
     FW_EXPORT int fn PARAMS {                                                                \
         int mode = MODE();                                                                   \
-        if (mode == FW_MODE_OFF || fw_guard || sem_shared(obj)) return REAL(fn) ARGS;        \
-        uintptr_t ret = RET_ADDR();                                                          \
-        if (FW_UNLIKELY(mode == FW_MODE_CHILD)) fw_child_hook(FW_KIND_SEM, obj, 0, true, ret); \
-        struct fw_thread* t = fw_thread_self();                                              \
-        if (t != NULL) atomic_store_explicit(&t->waiting_on, (uintptr_t)obj, memory_order_relaxed); \
-        int r = REAL(fn) ARGS;                                                               \
-        if (t != NULL) {                                                                     \
-            atomic_store_explicit(&t->waiting_on, 0, memory_order_relaxed);                  \
-            if (r == 0) fw_push(t, obj, FW_KIND_SEM, ret);                                   \
+        if (FW_UNLIKELY(mode != FW_MODE_TRACK)) {                                            \
+            if (mode == FW_MODE_OFF) return REAL(fn) ARGS;                                   \
+            fw_child_hook(FW_KIND_SEM, obj, 0, true, RET_ADDR());                            \
         }                                                                                    \
+        struct fw_thread* t = fw_thread_self();                                              \
+        if (t == NULL) return real_##fn ARGS;                                                \
+        atomic_store_explicit(&t->waiting_on, (uintptr_t)obj, memory_order_relaxed);         \
+        int r = real_##fn ARGS;                                                              \
+        atomic_store_explicit(&t->waiting_on, 0, memory_order_relaxed);                      \
+        if (r == 0 && !sem_shared(obj)) fw_push(t, obj, FW_KIND_SEM, RET_ADDR());            \
         return r;                                                                            \
     }
 
@@ -189,11 +199,12 @@ SEM_WAIT_HOOK(sem_clockwait, (sem_t* restrict obj, clockid_t clock, const struct
 
 FW_EXPORT int sem_trywait(sem_t* obj) {
     int mode = MODE();
-    if (mode == FW_MODE_OFF || fw_guard || sem_shared(obj)) return REAL(sem_trywait)(obj);
-    uintptr_t ret = RET_ADDR();
-    if (FW_UNLIKELY(mode == FW_MODE_CHILD)) fw_child_hook(FW_KIND_SEM, obj, 0, false, ret);
-    int r = REAL(sem_trywait)(obj);
-    if (r == 0) note_acquired(obj, FW_KIND_SEM, ret);
+    if (FW_UNLIKELY(mode != FW_MODE_TRACK)) {
+        if (mode == FW_MODE_OFF) return REAL(sem_trywait)(obj);
+        fw_child_hook(FW_KIND_SEM, obj, 0, false, RET_ADDR());
+    }
+    int r = real_sem_trywait(obj);
+    if (r == 0) note_acquired(obj, FW_KIND_SEM, sem_shared(obj), RET_ADDR());
     return r;
 }
 
@@ -202,10 +213,13 @@ FW_EXPORT int sem_trywait(sem_t* obj) {
 // record (symbolising is not); it only ends any wait on an inherited holder.
 FW_EXPORT int sem_post(sem_t* obj) {
     int mode = MODE();
-    if (mode != FW_MODE_OFF && !fw_guard && !sem_shared(obj)) {
-        if (FW_UNLIKELY(mode == FW_MODE_CHILD)) fw_child_forget(obj);
+    if (FW_UNLIKELY(mode != FW_MODE_TRACK)) {
+        if (mode == FW_MODE_OFF) return REAL(sem_post)(obj);
+        fw_child_forget(obj);
+    }
+    if (!sem_shared(obj)) {
         struct fw_thread* t = fw_self;
         if (t == NULL || fw_pop(t, obj) == 0) fw_release_anywhere(obj);
     }
-    return REAL(sem_post)(obj);
+    return real_sem_post(obj);
 }

@@ -72,17 +72,14 @@ uint32_t fw_compact(struct fw_thread* t) {
     // held[] is full: close the gaps other threads left (sem_post by a non-holder).
     uint32_t n = atomic_load_explicit(&t->nheld, memory_order_relaxed), out = 0;
     for (uint32_t i = 0; i < n; i++) {
-        uintptr_t addr = atomic_load_explicit(&t->held[i].addr, memory_order_relaxed);
-        if (addr == 0) continue;
+        uintptr_t word = atomic_load_explicit(&t->held[i].word, memory_order_relaxed);
+        if (word == 0) continue;
         if (out != i) {
             atomic_store_explicit(&t->held[out].ret,
                                   atomic_load_explicit(&t->held[i].ret, memory_order_relaxed),
                                   memory_order_relaxed);
-            atomic_store_explicit(&t->held[out].kind,
-                                  atomic_load_explicit(&t->held[i].kind, memory_order_relaxed),
-                                  memory_order_relaxed);
-            atomic_store_explicit(&t->held[out].addr, addr, memory_order_relaxed);
-            atomic_store_explicit(&t->held[i].addr, 0, memory_order_relaxed);
+            atomic_store_explicit(&t->held[out].word, word, memory_order_relaxed);
+            atomic_store_explicit(&t->held[i].word, 0, memory_order_relaxed);
         }
         out++;
     }
@@ -90,18 +87,16 @@ uint32_t fw_compact(struct fw_thread* t) {
     return out;
 }
 
-uintptr_t fw_pop(struct fw_thread* t, const void* addr) {
+uintptr_t fw_pop_slow(struct fw_thread* t, const void* addr) {
     uint32_t n = atomic_load_explicit(&t->nheld, memory_order_relaxed);
     for (uint32_t i = n; i-- > 0;) {
         struct fw_held* h = &t->held[i];
-        uintptr_t expected = (uintptr_t)addr;
-        if (atomic_load_explicit(&h->addr, memory_order_relaxed) != expected) continue;
+        if ((atomic_load_explicit(&h->word, memory_order_relaxed) & ~FW_KIND_MASK) != (uintptr_t)addr) continue;
         uintptr_t ret = atomic_load_explicit(&h->ret, memory_order_relaxed);
-        // A compare-and-swap: another thread's sem_post may clear the same entry.
-        if (!atomic_compare_exchange_strong_explicit(&h->addr, &expected, 0, memory_order_relaxed,
-                                                     memory_order_relaxed))
-            continue;
-        while (n > 0 && atomic_load_explicit(&t->held[n - 1].addr, memory_order_relaxed) == 0) n--;
+        // A plain store, no locked instruction: only a sem_post in another thread may
+        // clear this entry too, and then both write 0 (two releases of one acquire).
+        atomic_store_explicit(&h->word, 0, memory_order_relaxed);
+        while (n > 0 && atomic_load_explicit(&t->held[n - 1].word, memory_order_relaxed) == 0) n--;
         atomic_store_explicit(&t->nheld, n, memory_order_release);
         return ret ? ret : 1;
     }
@@ -122,10 +117,9 @@ void fw_release_anywhere(const void* addr) {
         uint32_t n = atomic_load_explicit(&t->nheld, memory_order_acquire);
         for (uint32_t j = 0; j < n && j < FW_MAX_HELD; j++) {
             struct fw_held* h = &t->held[j];
-            uintptr_t expected = (uintptr_t)addr;
-            if (atomic_load_explicit(&h->addr, memory_order_relaxed) != expected) continue;
-            if (atomic_load_explicit(&h->kind, memory_order_relaxed) != FW_KIND_SEM) continue;
-            if (atomic_compare_exchange_strong_explicit(&h->addr, &expected, 0, memory_order_relaxed,
+            uintptr_t expected = (uintptr_t)addr | FW_KIND_SEM;
+            if (atomic_load_explicit(&h->word, memory_order_relaxed) != expected) continue;
+            if (atomic_compare_exchange_strong_explicit(&h->word, &expected, 0, memory_order_relaxed,
                                                         memory_order_relaxed))
                 return;
         }
