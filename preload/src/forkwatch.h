@@ -115,14 +115,14 @@ static inline void fw_push(struct fw_thread* t, const void* addr, int kind, uint
 }
 // Removes the newest entry for addr; returns its acquiring return address, or 0 if the
 // thread held no such entry. Inline for the usual case, the last lock taken released
-// first; otherwise (and to close gaps left below it) fw_pop_slow.
+// first. A gap that another thread's sem_post left below stays until the table is full
+// (fw_compact); readers skip gaps.
 uintptr_t fw_pop_slow(struct fw_thread* t, const void* addr);
 static inline uintptr_t fw_pop(struct fw_thread* t, const void* addr) {
     uint32_t n = atomic_load_explicit(&t->nheld, memory_order_relaxed);
     if (FW_LIKELY(n > 0 && n <= FW_MAX_HELD)) {
         struct fw_held* h = &t->held[n - 1];
-        if (FW_LIKELY((atomic_load_explicit(&h->word, memory_order_relaxed) & ~FW_KIND_MASK) == (uintptr_t)addr) &&
-            (n == 1 || atomic_load_explicit(&t->held[n - 2].word, memory_order_relaxed) != 0)) {
+        if (FW_LIKELY((atomic_load_explicit(&h->word, memory_order_relaxed) & ~FW_KIND_MASK) == (uintptr_t)addr)) {
             uintptr_t ret = atomic_load_explicit(&h->ret, memory_order_relaxed);
             atomic_store_explicit(&h->word, 0, memory_order_relaxed);
             atomic_store_explicit(&t->nheld, n - 1, memory_order_release);
