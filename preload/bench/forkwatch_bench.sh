@@ -42,13 +42,15 @@ wall() {
 
 median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
-measure() {  # name, command...
-  local name=$1; shift
+measure() {  # name, on|off, command...   (off: preloaded without HANGAR_EVENTS_FILE)
+  local name=$1 mode=$2; shift 2
+  local events=(HANGAR_EVENTS_FILE="$tmp/events.jsonl")
+  [ "$mode" = off ] && events=()
   : >"$tmp/plain"; : >"$tmp/preloaded"
   for _ in $(seq "$runs"); do
     # Both through env(1), so its exec is on both sides.
     wall env -u LD_PRELOAD -u HANGAR_EVENTS_FILE "$@" >>"$tmp/plain"
-    wall env LD_PRELOAD="$lib" HANGAR_EVENTS_FILE="$tmp/events.jsonl" "$@" >>"$tmp/preloaded"
+    wall env -u HANGAR_EVENTS_FILE LD_PRELOAD="$lib" "${events[@]}" "$@" >>"$tmp/preloaded"
   done
   local plain preloaded plain_min preloaded_min
   plain=$(median <"$tmp/plain")
@@ -62,10 +64,11 @@ measure() {  # name, command...
 
 echo "$runs runs each, $(nproc) cores, load:$(uptime | sed 's/.*load average://'); wall time per process"
 printf '%-44s %10s %10s %8s   %10s %10s %8s\n' case "median" "preloaded" "" "min" "preloaded" ""
-measure "(a) 2 threads x 10M lock/unlock, one mutex" "$loop" shared 10000000
-measure "    2 threads x 10M lock/unlock, own mutexes" "$loop" private 10000000
-measure "(b) python3: 2 threads x 1.5M 'with Lock'" "$python" -c "$pylock"
-measure "    python3 -c pass (start-up only)" "$python" -c pass
+measure "(a) 2 threads x 10M lock/unlock, one mutex" on "$loop" shared 10000000
+measure "    2 threads x 10M lock/unlock, own mutexes" on "$loop" private 10000000
+measure "    same, library off (interposition only)" off "$loop" private 10000000
+measure "(b) python3: 2 threads x 1.5M 'with Lock'" on "$python" -c "$pylock"
+measure "    python3 -c pass (start-up only)" on "$python" -c pass
 # Instructions per lock/unlock pair (valgrind's count: the same on a busy machine).
 if command -v valgrind >/dev/null; then
   instructions() {  # iterations per thread, env...

@@ -96,23 +96,24 @@ static inline struct fw_thread* fw_thread_self(void) {
     return fw_no_slot ? NULL : fw_claim_slot();
 }
 
-// Held-lock table of the calling thread (state.c).
-static inline void fw_push(struct fw_thread* t, const void* addr, int kind, uintptr_t ret) {
-    if (FW_UNLIKELY((uintptr_t)addr & FW_KIND_MASK)) return;
-    uint32_t n = atomic_load_explicit(&t->nheld, memory_order_relaxed);
-    if (FW_UNLIKELY(n >= FW_MAX_HELD)) {
-        extern uint32_t fw_compact(struct fw_thread*);
-        n = fw_compact(t);
-        if (n >= FW_MAX_HELD) {
-            atomic_fetch_add_explicit(&t->overflow, 1, memory_order_relaxed);
-            return;
-        }
+// Notes that the calling thread now holds addr. The usual case (a slot, room in it) is a
+// few stores; everything else is fw_push_slow, called last so that nothing has to survive
+// the call (the hooks' hot paths then keep fewer registers).
+void fw_push_slow(const void* addr, int kind, uintptr_t ret);
+static inline void fw_push(const void* addr, int kind, uintptr_t ret) {
+    struct fw_thread* t = fw_self;
+    uint32_t n;
+    if (FW_UNLIKELY(t == NULL) || FW_UNLIKELY((uintptr_t)addr & FW_KIND_MASK) ||
+        FW_UNLIKELY((n = atomic_load_explicit(&t->nheld, memory_order_relaxed)) >= FW_MAX_HELD)) {
+        fw_push_slow(addr, kind, ret);
+        return;
     }
     struct fw_held* h = &t->held[n];
     atomic_store_explicit(&h->ret, ret, memory_order_relaxed);
     atomic_store_explicit(&h->word, (uintptr_t)addr | (uintptr_t)kind, memory_order_relaxed);
     atomic_store_explicit(&t->nheld, n + 1, memory_order_release);
 }
+
 // Removes the newest entry for addr; returns its acquiring return address, or 0 if the
 // thread held no such entry. Inline for the usual case, the last lock taken released
 // first. A gap that another thread's sem_post left below stays until the table is full

@@ -62,9 +62,7 @@ static inline bool sem_shared(const sem_t* s) { return ((const int*)(const void*
 // constructor) and FW_MODE_CHILD (a forked child: records first). The real pointers are
 // resolved before the mode ever becomes TRACK or CHILD.
 static inline void note_acquired(const void* obj, int kind, bool shared, uintptr_t ret) {
-    if (shared) return;
-    struct fw_thread* t = fw_thread_self();
-    if (t != NULL) fw_push(t, obj, kind, ret);
+    if (!shared) fw_push(obj, kind, ret);
 }
 
 static inline void note_released(const void* obj) {
@@ -158,7 +156,7 @@ FORGET_HOOK(sem_destroy, (sem_t* obj), (obj))
         uintptr_t acquired_at = t != NULL ? fw_pop(t, m) : 0;                                \
         int r = real_##fn ARGS;                                                              \
         if (acquired_at != 0 && (r == 0 || r == ETIMEDOUT || r == EOWNERDEAD))               \
-            fw_push(t, m, FW_KIND_MUTEX, acquired_at);                                       \
+            fw_push(m, FW_KIND_MUTEX, acquired_at);                                          \
         return r;                                                                            \
     }
 
@@ -188,7 +186,7 @@ COND_HOOK(pthread_cond_clockwait,
         atomic_store_explicit(&t->waiting_on, (uintptr_t)obj, memory_order_relaxed);         \
         int r = real_##fn ARGS;                                                              \
         atomic_store_explicit(&t->waiting_on, 0, memory_order_relaxed);                      \
-        if (r == 0 && !sem_shared(obj)) fw_push(t, obj, FW_KIND_SEM, RET_ADDR());            \
+        if (r == 0 && !sem_shared(obj)) fw_push(obj, FW_KIND_SEM, RET_ADDR());               \
         return r;                                                                            \
     }
 

@@ -68,7 +68,25 @@ struct fw_thread* fw_claim_slot(void) {
     return NULL;
 }
 
-uint32_t fw_compact(struct fw_thread* t) {
+static uint32_t fw_compact(struct fw_thread* t);
+
+void fw_push_slow(const void* addr, int kind, uintptr_t ret) {
+    if ((uintptr_t)addr & FW_KIND_MASK) return;  // no room for the kind: not tracked
+    struct fw_thread* t = fw_thread_self();
+    if (t == NULL) return;
+    uint32_t n = atomic_load_explicit(&t->nheld, memory_order_relaxed);
+    if (n >= FW_MAX_HELD) n = fw_compact(t);
+    if (n >= FW_MAX_HELD) {
+        atomic_fetch_add_explicit(&t->overflow, 1, memory_order_relaxed);
+        return;
+    }
+    struct fw_held* h = &t->held[n];
+    atomic_store_explicit(&h->ret, ret, memory_order_relaxed);
+    atomic_store_explicit(&h->word, (uintptr_t)addr | (uintptr_t)kind, memory_order_relaxed);
+    atomic_store_explicit(&t->nheld, n + 1, memory_order_release);
+}
+
+static uint32_t fw_compact(struct fw_thread* t) {
     // held[] is full: close the gaps other threads left (sem_post by a non-holder).
     uint32_t n = atomic_load_explicit(&t->nheld, memory_order_relaxed), out = 0;
     for (uint32_t i = 0; i < n; i++) {
