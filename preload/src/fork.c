@@ -61,14 +61,16 @@ static const char* note_text(int note) {
     case NOTE_REPLACED: return "the program replaced the library's handler of its real-time signal";
     case NOTE_BLOCKED: return "the holder thread blocks the library's real-time signal";
     case NOTE_GONE: return "the holder thread exited before it could answer";
-    case NOTE_NO_ANSWER: return "the holder thread did not answer within 50 ms";
+    case NOTE_NO_ANSWER: return "the holder thread did not answer in time (HANGAR_FORKWATCH_STACK_MS, default 50)";
     case NOTE_LATE: return "the thread took it after the stacks were asked for";
     case NOTE_CUT: return "cut to keep the record under 60 KiB";
     default: return "unknown";
     }
 }
 
-enum { STACK_BUDGET_NS = 50 * 1000 * 1000 };  // all holders together
+// How long a fork waits for all holders' stacks together: HANGAR_FORKWATCH_STACK_MS,
+// 50 ms unless set (1 to 10000).
+static uint64_t stack_budget_ns = 50 * 1000 * 1000;
 
 struct hazard {
     int kind;
@@ -436,7 +438,7 @@ static void fork_prepare(void) {
         h->gen = request_stack(t);
         if (syscall(SYS_tgkill, snap->parent, tid, stack_signal) != 0) h->note = NOTE_GONE;
     }
-    uint64_t deadline = now_ns() + STACK_BUDGET_NS;
+    uint64_t deadline = now_ns() + stack_budget_ns;
     for (uint32_t i = 0; i < snap->nholders; i++) {
         struct holder* h = &snap->holders[i];
         if (h->note != NOTE_NONE) continue;
@@ -521,6 +523,11 @@ static void fork_child(void) {
 void fw_fork_init(void) {
     const char* stacks = getenv("HANGAR_FORKWATCH_STACKS");
     stacks_enabled = !(stacks && strcmp(stacks, "0") == 0);
+    const char* budget = getenv("HANGAR_FORKWATCH_STACK_MS");
+    if (budget != NULL) {
+        long ms = strtol(budget, NULL, 10);
+        if (ms >= 1 && ms <= 10000) stack_budget_ns = (uint64_t)ms * 1000 * 1000;
+    }
     // The first backtrace() dlopens libgcc_s; never let that happen in a signal handler.
     void* warm[4];
     backtrace(warm, 4);
