@@ -410,6 +410,20 @@ TEST(ForkwatchNative, ForkWhileAThreadIsInsideGetaddrinfoIsALibcCallHazard) {
     EXPECT_TRUE(p.events_named("inherited_wait").empty());
 }
 
+TEST(ForkwatchNative, ForkWhileThreadsResolveLocalhostFindsThemInsideGetaddrinfo) {
+    TempDir dir;
+    Program p({kScenario, "getaddrinfo-loop", "50"}, dir.path, {.timeout_s = 120});
+    ASSERT_TRUE(p.finish()) << p.out();
+    EXPECT_TRUE(contains(p.out(), "forks=50 ok=50")) << p.out();
+    int inside = 0;
+    for (auto& r : p.events_named("fork"))
+        for (auto& h : r["hazards"]) {
+            EXPECT_EQ(h["holder"], "resolver") << r.dump();
+            if (h["kind"] == "libc_call" && h["call"] == "getaddrinfo") inside++;
+        }
+    EXPECT_GT(inside, 0) << "no fork out of 50 found a resolver inside getaddrinfo";
+}
+
 TEST(ForkwatchNative, ChildEnteringGetaddrinfoWritesInheritedWait) {
     TempDir dir;
     Program p(scenario("getaddrinfo-inherited"), dir.path, {});

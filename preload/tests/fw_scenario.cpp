@@ -215,6 +215,36 @@ int fork_inside_getaddrinfo(int (*child)()) {
     return 0;
 }
 
+// The real path: two threads resolve "localhost" through /etc/nsswitch.conf in a loop
+// (NULL hints: AI_ADDRCONFIG, so __check_pf's lock), the main thread forks `forks` times;
+// each child exits at once after one lock of its own. Most forks find a resolver inside.
+int fork_while_resolving(int forks) {
+    std::atomic<bool> stop{false};
+    std::atomic<int> resolved{0};
+    std::vector<std::thread> resolvers;
+    for (int i = 0; i < 2; i++)
+        resolvers.emplace_back([&] {
+            name_thread("resolver");
+            while (!stop.load()) {
+                addrinfo* res = nullptr;
+                if (getaddrinfo("localhost", nullptr, nullptr, &res) == 0) freeaddrinfo(res);
+                resolved++;
+            }
+        });
+    while (resolved.load() == 0) std::this_thread::yield();  // both loops are running
+    int ok = 0;
+    for (int k = 0; k < forks; k++) {
+        pid_t pid = fork();
+        if (pid == 0) _exit(child_fresh_lock());
+        int status = wait_child(pid);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) ok++;
+    }
+    stop = true;
+    for (auto& t : resolvers) t.join();
+    std::printf("forks=%d ok=%d\n", forks, ok);
+    return ok == forks ? 0 : 1;
+}
+
 // Many forks while 4 threads take and release mutexes, rwlocks and semaphores; each child
 // takes locks of its own and exits. A child that does not exit within 10 s is a failure
 // (killed, counted). forkers > 1: that many threads fork at the same time.
@@ -366,6 +396,7 @@ int main(int argc, char** argv) {
     if (mode == "cond-wait") return fork_during_cond_wait();
     if (mode == "getaddrinfo") return fork_inside_getaddrinfo(child_fresh_lock);
     if (mode == "getaddrinfo-inherited") return fork_inside_getaddrinfo(child_getaddrinfo);
+    if (mode == "getaddrinfo-loop") return fork_while_resolving(argc > 2 ? atoi(argv[2]) : 50);
     if (mode == "stress") return stress(argc > 2 ? atoi(argv[2]) : 500, argc > 3 ? atoi(argv[3]) : 1);
     if (mode == "behaviour") return behaviour();
     if (mode == "fork-on-request") return fork_on_request();
@@ -373,6 +404,7 @@ int main(int argc, char** argv) {
                  "usage: fw_scenario MODE\n"
                  "modes: mutex std-mutex rwlock-read nothing exec exit inherited reinit\n"
                  "       rwlock-read-inherited cond-wait escape getaddrinfo getaddrinfo-inherited\n"
+                 "       getaddrinfo-loop [FORKS]\n"
                  "       stress [FORKS [FORKERS]] behaviour fork-on-request\n");
     return 2;
 }
