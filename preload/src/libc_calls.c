@@ -42,7 +42,7 @@ enum {
 };
 
 #define L_BYYY "its own static lock (nss/getXXbyYY.c)"
-#define L_ENT "the enumeration locks (nss/getXXent.c, nss/getXXent_r.c) and the nss_files stream lock"
+#define L_ENT "the enumeration locks (nss/getXXent.c, nss/getXXent_r.c, nss/nss_files_data.c)"
 
 // X(function, group, lock). Every function here is interposed below.
 #define CALLS(X)                                                                                       \
