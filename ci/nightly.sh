@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The nightly job: the full matrix (every scenario variant x start method x sanitizer),
-# more runs for stochastic variants, all reports and the history in one dated folder.
+# more runs for stochastic variants, fork hazards checked, all reports and the history in
+# one dated folder.
 #
 #   ci/nightly.sh [--quick] [--out DIR] [--shard K/N] [--run-id ID] [--hangar PATH] [-- HANGAR-RUN-ARGS...]
 #
@@ -45,7 +46,7 @@ day=$(date -u +%Y-%m-%d)
 dir="$out/$day${shard:+/shard-${shard%/*}}"
 mkdir -p "$dir" || harness_failure "cannot create $dir"
 
-args=(run --out "$dir/runs" --json "$dir/results.json" --run-id "${run_id:-nightly-$day}")
+args=(run --out "$dir/runs" --json "$dir/results.json" --run-id "${run_id:-nightly-$day}" --hazards)
 # A shard's cells are part of a night: the merge records the night in the history.
 [ -z "$shard" ] && args+=(--history "$out/history.jsonl")
 if [ "$quick" = 1 ]; then

@@ -305,6 +305,8 @@ table.sigs col.c{width:28%} table.sigs col.s{width:40%}
 .trend-item svg{grid-area:spark}
 .trend-item .latest{grid-area:latest;font-size:12.5px;line-height:1.3;font-variant-numeric:tabular-nums}
 .kv th{width:220px}
+pre.stack{margin:2px 0 8px;font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere}
+table.hazards{table-layout:fixed} table.hazards td{overflow-wrap:anywhere}
 .kv td{overflow-wrap:anywhere}
 footer{margin-top:40px;font-size:12px;color:var(--muted)}
 )";
@@ -383,6 +385,8 @@ std::string panel(const std::string& variant, Sanitizer sanitizer, const std::ve
         s += fmt("%.2f <small>(%.2f\xE2\x80\x93%.2f)</small>", c->hang_rate(), ci.low, ci.high) + "</td></tr>\n";
         s += "<tr class=\"d\"><td></td><td colspan=\"3\">expect <code>" + escape_markup(c->cell.expect.text) +
              "</code> \xC2\xB7 seen " + escape_markup(c->summary());
+        if (c->hazards_checked())
+            s += fmt(" \xC2\xB7 fork hazard in %d/%zu runs", c->hazard_runs(), c->runs.size());
         if ((m == Outcome::missed || m == Outcome::undecided) && !c->judgement.why.empty())
             s += std::string("<br><span class=\"why ") + mark_class(m) + "\">" + escape_markup(c->judgement.why) + "</span>";
         s += "</td></tr>\n";
@@ -525,6 +529,47 @@ std::string link(const fs::path& target, const fs::path& report_dir, bool folder
     return "<a href=\"" + href(path) + "\">" + escape_markup(text ? text : path) + "</a>";
 }
 
+// Each hazard's two sides: where the forked child waited, and what the parent's thread was
+// doing while it held the lock (its Python and native stacks at the fork).
+std::string hazards(const std::vector<const CellResult*>& cells, const fs::path& report_dir) {
+    std::string rows;
+    for (const CellResult* c : cells) {
+        if (!c->hazards_checked() || c->hazard_runs() == 0) continue;
+        const RunRecord* run = nullptr;
+        for (const auto& r : c->runs)
+            if (!run && r.hazards && !r.hazards->shown.empty()) run = &r;
+        if (!run) continue;
+        const ForkHazard& f = run->hazards->shown.front();
+        std::string held_text;
+        for (const auto& h : f.held) {
+            held_text += "<p><b>" + escape_markup(h.signature) + "</b>: thread " + std::to_string(h.holder_tid) + " <code>" +
+                         escape_markup(h.holder) + "</code>" + (h.child_waited ? ", and the child then waited for it" : "") +
+                         "</p>";
+            std::string stack;
+            for (const auto& line : h.python) stack += escape_markup(line) + "\n";
+            for (size_t i = 0; i < h.native.size() && i < 8; ++i) stack += escape_markup(h.native[i]) + "\n";
+            if (!h.stack_note.empty()) stack += escape_markup("(" + h.stack_note + ")") + "\n";
+            if (!stack.empty()) held_text += "<pre class=\"stack\">" + stack + "</pre>";
+        }
+        std::string child = is_hang(run->verdict)
+                                ? "hung (" + std::string(to_string(run->verdict)) + ") in <code>" +
+                                      escape_markup(run->signature.empty() ? "(no stack)" : run->signature) + "</code>"
+                                : "ran on (" + std::string(to_string(run->verdict)) + ")";
+        rows += "<tr><td>" + escape_markup(c->cell.label()) + fmt("<br><small>%d/%zu runs</small>", c->hazard_runs(), c->runs.size()) +
+                "</td><td>fork in pid " + std::to_string(f.parent) + " (thread <code>" + escape_markup(f.thread) +
+                "</code>); the child " + std::to_string(f.child) + " " + child + " <a href=\"" +
+                href(from_report(run->evidence, report_dir)) + "/\">evidence</a></td><td>" + held_text +
+                "</td></tr>\n";
+    }
+    if (rows.empty()) return "";
+    return "<section id=\"hazards\"><h2>Fork hazards</h2>\n<p class=\"muted\">A fork while another thread held a "
+           "lock (or was inside a glibc call that holds one), seen by the preload detector in the run, hang or not. "
+           "Each row: one run's fork, where its child went, and what the other thread was doing.</p>\n"
+           "<table class=\"data hazards\"><thead><tr><th>cell</th><th>the child</th><th>held at the fork, by"
+           "</th></tr></thead><tbody>\n" +
+           rows + "</tbody></table></section>\n";
+}
+
 std::string evidence_row(const RunRecord& r, size_t number, const fs::path& report_dir) {
     std::string detail;
     if (r.exit_code) detail = fmt("exit %d", *r.exit_code);
@@ -649,6 +694,7 @@ std::string render_html(const std::vector<CellResult>& cell_results, const RunCo
     s += comparison(groups);
     s += timing(cells);
     s += signatures(cells, groups);
+    s += hazards(cells, report_dir);
     s += trend(cells, history);
     s += evidence(cells, report_dir);
     s += environment(context.environment);

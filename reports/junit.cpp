@@ -21,6 +21,15 @@ std::string testcase(const CellResult& c) {
     for (const auto& r : c.runs) time += r.seconds;
     std::string out = "    <testcase classname=\"" + escape_markup(classname) + "\" name=\"" + escape_markup(name) +
                       "\" time=\"" + seconds(time) + "\">\n";
+    if (c.hazards_checked()) {
+        auto property = [](const std::string& name, const std::string& value) {
+            return "        <property name=\"" + escape_markup(name) + "\" value=\"" + escape_markup(value) + "\"/>\n";
+        };
+        out += "      <properties>\n" + property("hang_runs", std::to_string(c.hangs())) +
+               property("hazard_runs", std::to_string(c.hazard_runs())) + property("runs", std::to_string(c.runs.size()));
+        for (const auto& [sig, n] : c.hazard_signatures()) out += property("hazard", sig + " x" + std::to_string(n));
+        out += "      </properties>\n";
+    }
     switch (c.outcome()) {
         case Outcome::met: break;
         case Outcome::not_applicable:
@@ -36,6 +45,7 @@ std::string testcase(const CellResult& c) {
     std::string text = "expect: " + c.cell.expect.text + "\nobserved: " + c.summary() + "\n";
     for (auto [sig, n] : c.signatures()) text += "signature: " + (sig.empty() ? "(no stack)" : sig) + " x" + std::to_string(n) + "\n";
     for (auto [what, n] : c.finding_counts()) text += "sanitizer: " + what + " x" + std::to_string(n) + "\n";
+    for (const auto& [sig, n] : c.hazard_signatures()) text += "fork hazard: " + sig + " x" + std::to_string(n) + "\n";
     if (!c.cell.sanitizer_note.empty()) text += "note: " + c.cell.sanitizer_note + "\n";
     for (const auto& r : c.runs)
         if (r.verdict != Verdict::pass) text += std::string(to_string(r.verdict)) + ": " + r.evidence.string() + "\n";

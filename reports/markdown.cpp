@@ -51,7 +51,41 @@ std::string cell_text(const CellResult& c) {
                       100 * ci.high);
         text += rate;
     }
+    if (c.hazards_checked()) {
+        const Interval h = c.hazard_rate_ci95();
+        char rate[96];
+        std::snprintf(rate, sizeof rate, "<br>fork hazard in %d/%zu runs (95%% CI %.0f-%.0f%%)", c.hazard_runs(),
+                      c.runs.size(), 100 * h.low, 100 * h.high);
+        text += rate;
+    }
     return text + "<br>expect " + md_code(e.text);
+}
+
+// Each cell's hazards, with both sides of the first: where the forked child waited (the
+// hang's signature), and what the parent's thread was doing while it held the lock.
+std::string hazards_section(const std::vector<CellResult>& cells) {
+    std::string out;
+    for (const auto& c : cells) {
+        for (const auto& [sig, n] : c.hazard_signatures())
+            out += "- " + md_code(c.cell.key()) + ": " + md_code(sig) + " in " + std::to_string(n) + "/" +
+                   std::to_string(c.runs.size()) + " runs\n";
+        for (const auto& r : c.runs) {
+            if (!r.hazards || r.hazards->shown.empty()) continue;
+            const ForkHazard& f = r.hazards->shown.front();
+            for (const auto& held : f.held) {
+                out += "  - fork in pid " + std::to_string(f.parent) + " (thread " + md_text(f.thread) + ") while thread " +
+                       std::to_string(held.holder_tid) + " " + md_code(held.holder) + " " + md_text(held.signature);
+                if (!held.python.empty()) out += ", at " + md_code(held.python.front());
+                else if (!held.native.empty()) out += ", at " + md_code(held.native.front());
+                out += held.child_waited ? "; the child then waited for it" : "";
+                if (held.child_waited && is_hang(r.verdict))
+                    out += ", hung in " + md_code(r.signature.empty() ? "(no stack)" : r.signature);
+                out += "\n";
+            }
+            break;  // one run's detail per cell
+        }
+    }
+    return out.empty() ? "" : "\n## Fork hazards\n\n" + out;
 }
 
 }  // namespace
@@ -119,7 +153,7 @@ std::string render_markdown(const std::vector<CellResult>& cells, const RunConte
             sigs += "| " + md_code(c.cell.key()) + " | " + md_code(sig.empty() ? "(no stack)" : sig) + " | " +
                     std::to_string(n) + " |\n";
     if (!sigs.empty()) out += "\n## Hang signatures\n\n| cell | signature | runs |\n|---|---|---|\n" + sigs;
-    return out;
+    return out + hazards_section(cells);
 }
 
 }  // namespace hangar::reports

@@ -2,11 +2,41 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <random>
 
 namespace hangar::reports {
+
+namespace {
+
+nlohmann::json held_to_json(const HeldAtFork& h) {
+    nlohmann::json j = {{"kind", h.kind}, {"holder_tid", h.holder_tid}, {"holder", h.holder},
+                        {"signature", h.signature}, {"child_waited", h.child_waited}};
+    if (!h.addr.empty()) j["addr"] = h.addr;
+    if (!h.call.empty()) j["call"] = h.call;
+    if (!h.lock.empty()) j["lock"] = h.lock;
+    if (!h.acquired_at.empty()) j["acquired_at"] = h.acquired_at;
+    if (!h.native.empty()) j["stack"] = h.native;
+    if (!h.stack_note.empty()) j["stack_note"] = h.stack_note;
+    if (!h.python.empty()) j["python"] = h.python;
+    return j;
+}
+
+nlohmann::json hazards_to_json(const RunRecord::Hazards& h) {
+    nlohmann::json shown = nlohmann::json::array();
+    for (const auto& f : h.shown) {
+        nlohmann::json held = nlohmann::json::array();
+        for (const auto& x : f.held) held.push_back(held_to_json(x));
+        shown.push_back({{"parent", f.parent}, {"tid", f.tid}, {"thread", f.thread}, {"child", f.child}, {"held", held}});
+    }
+    nlohmann::json j = {{"checked", h.checked}, {"forks", h.forks}, {"shown", shown}};
+    if (!h.note.empty()) j["note"] = h.note;
+    return j;
+}
+
+}  // namespace
 
 nlohmann::json run_to_json(const RunRecord& run) {
     nlohmann::json j = {
@@ -28,6 +58,7 @@ nlohmann::json run_to_json(const RunRecord& run) {
         j["output_cut"] = {{"stdout_bytes", run.output_cut->stdout_bytes},
                            {"stderr_bytes", run.output_cut->stderr_bytes},
                            {"kept_per_stream", run.output_cut->kept}};
+    if (run.hazards) j["fork_hazards"] = hazards_to_json(*run.hazards);
     if (!run.findings.empty()) {
         nlohmann::json findings = nlohmann::json::array();
         for (const auto& f : run.findings)
@@ -58,6 +89,15 @@ nlohmann::json cell_to_json(const CellResult& cell) {
     nlohmann::json timing = nullptr;
     if (!ttv.empty()) timing = {{"p50", percentile(ttv, 0.5)}, {"p95", percentile(ttv, 0.95)}, {"max", percentile(ttv, 1)}};
     const double wall = cell.wall_seconds();
+    nlohmann::json hazards = nullptr;  // without --hazards
+    if (std::any_of(cell.runs.begin(), cell.runs.end(), [](const RunRecord& r) { return r.hazards.has_value(); })) {
+        const Interval hci = cell.hazard_rate_ci95();
+        hazards = {{"checked", cell.hazards_checked()},
+                   {"runs", cell.hazard_runs()},
+                   {"rate", cell.hazard_rate()},
+                   {"rate_ci95", {hci.low, hci.high}},
+                   {"signatures", cell.hazard_signatures()}};
+    }
     return {
         {"key", c.key()},
         {"scenario", c.family},
@@ -74,6 +114,7 @@ nlohmann::json cell_to_json(const CellResult& cell) {
         {"not_applicable_reason", c.not_applicable_reason},
         {"sanitizer_note", c.sanitizer_note},
         {"sanitizer_findings", cell.finding_counts()},
+        {"hazards", hazards},
         {"outcome", to_string(cell.outcome())},
         {"met", cell.outcome() == Outcome::met},
         {"undecided", cell.outcome() == Outcome::undecided},

@@ -40,6 +40,34 @@ RunRecord run_from(const nlohmann::json& r, const std::string& where) {
         run.output_cut = RunRecord::OutputCut{o.value("stdout_bytes", uint64_t{0}), o.value("stderr_bytes", uint64_t{0}),
                                               o.value("kept_per_stream", uint64_t{0})};
     }
+    if (r.contains("fork_hazards") && r["fork_hazards"].is_object()) {
+        const auto& h = r["fork_hazards"];
+        RunRecord::Hazards hazards;
+        hazards.checked = h.value("checked", false);
+        hazards.forks = h.value("forks", 0);
+        hazards.note = h.value("note", "");
+        for (const auto& f : h.value("shown", nlohmann::json::array())) {
+            ForkHazard fork{f.value("parent", 0L), f.value("tid", 0L), f.value("child", 0L), f.value("thread", ""), {}};
+            for (const auto& x : f.value("held", nlohmann::json::array())) {
+                HeldAtFork held;
+                held.kind = x.value("kind", "");
+                held.addr = x.value("addr", "");
+                held.call = x.value("call", "");
+                held.lock = x.value("lock", "");
+                held.holder_tid = x.value("holder_tid", 0L);
+                held.holder = x.value("holder", "");
+                held.acquired_at = x.value("acquired_at", "");
+                held.native = x.value("stack", std::vector<std::string>{});
+                held.stack_note = x.value("stack_note", "");
+                held.python = x.value("python", std::vector<std::string>{});
+                held.child_waited = x.value("child_waited", false);
+                held.signature = x.value("signature", "");
+                fork.held.push_back(std::move(held));
+            }
+            hazards.shown.push_back(std::move(fork));
+        }
+        run.hazards = std::move(hazards);
+    }
     for (const auto& f : r.value("sanitizer_findings", nlohmann::json::array()))
         run.findings.push_back({f.value("tool", ""), f.value("kind", ""), f.value("summary", ""),
                                 f.value("frames", std::vector<std::string>{})});

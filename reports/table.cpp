@@ -21,6 +21,8 @@ std::string render_table(const std::vector<CellResult>& cells) {
             continue;
         }
         std::string cell = c.summary();
+        if (c.hazards_checked())
+            cell += ", hazard " + std::to_string(c.hazard_runs()) + "/" + std::to_string(c.runs.size());
         if (c.cell.expect.stochastic()) {
             Interval ci = c.hang_rate_ci95();
             char rate[160];

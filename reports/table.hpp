@@ -10,7 +10,8 @@
 namespace hangar::reports {
 
 // Each cell reads like "deadlock 3/3 met" or "pass 2/3, fail 1/3 MISSED"; stochastic
-// cells add their hang rate, its 95% interval and the floor. A method a variant does not
+// cells add their hang rate, its 95% interval and the floor; with --hazards, "hazard 3/3"
+// says in how many runs a fork happened while another thread held a lock. A method a variant does not
 // run under is "-". Ends with "N cells met, M missed" (", U undecided" when any are).
 std::string render_table(const std::vector<CellResult>& cells);
 

@@ -29,6 +29,13 @@ struct GlobalOptions {
     std::string python;  // empty: choose one (see resolve_python)
 };
 
+// Where hangar's own run-time files are: the fork-hazard detector and the Python hook.
+std::filesystem::path forkwatch_library();
+std::filesystem::path python_hook_dir();
+
+// --hazards: the detector's library, checked to exist.
+Result<std::filesystem::path> hazard_detector();
+
 // One line on stderr, prefixed "hangar: ".
 void complain(const std::string& message);
 // complain(), then the exit status for the error's kind.
@@ -67,6 +74,7 @@ struct RunOptions {
     bool no_stall_detection = false;
     bool no_evidence = false;
     bool isolate = false;
+    bool hazards = false;
     std::string out = "hangar-out";
     std::string json;
     std::string history;  // append this run's cell summaries here; trend view in report.html
@@ -92,6 +100,7 @@ struct ExecOptions {
     double timeout = 60;
     std::string max_output = "16M";
     bool isolate = false;
+    bool hazards = false;
     std::string out = "hangar-out";
     std::string json;
 };

@@ -70,6 +70,17 @@ CLI::Validator size_check() {
         "SIZE");
 }
 
+std::filesystem::path forkwatch_library() { return HANGAR_FORKWATCH_LIB; }
+std::filesystem::path python_hook_dir() { return HANGAR_PYTHON_DIR "/startup"; }
+
+Result<std::filesystem::path> hazard_detector() {
+    const auto lib = forkwatch_library();
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(lib, ec))
+        return error("--hazards: the detector " + lib.string() + " is not built (run: cmake --build build)");
+    return lib;
+}
+
 std::string resolve_python(const GlobalOptions& global) {
     std::string chosen = global.python;
     if (chosen.empty()) {

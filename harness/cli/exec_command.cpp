@@ -27,6 +27,9 @@ void add_exec_command(CLI::App& app, ExecOptions& o) {
     exec->add_flag("--isolate", o.isolate,
                   "show the run every mount read-only (with a /tmp and /dev/shm of its own) and start it with no "
                   "capabilities and no_new_privs: a program cannot change the machine, or unmount its /proc");
+    exec->add_flag("--hazards", o.hazards,
+                  "preload the fork-hazard detector: every fork while another thread holds a lock (or is inside "
+                  "getaddrinfo and the like) is reported with the holder and its stacks, hang or not");
     exec->add_option("--out", o.out, "output folder (OUT/<time>-<pid>/exec/...)")->capture_default_str();
     exec->add_option("--json", o.json, "also write the results JSON to FILE");
     exec->add_option("command", o.command, "the command and its arguments, after --")->required();
@@ -65,6 +68,12 @@ int run_exec(const GlobalOptions&, const ExecOptions& o, const std::string& comm
     config.limit = std::chrono::milliseconds(static_cast<long>(o.timeout * 1000));
     config.max_output = parse_size(o.max_output);
     config.isolate = o.isolate;
+    if (o.hazards) {
+        auto detector = hazard_detector();
+        if (!detector) return fail_with(detector.error());
+        config.forkwatch = *detector;
+        config.python_hook = python_hook_dir();
+    }
     auto session = open_session({cell}, config, o.out, o.json);
     if (!session) return fail_with(session.error());
     config.evidence_root = session->dir;

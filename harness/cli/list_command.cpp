@@ -43,7 +43,10 @@ int write_ctest_file(const GlobalOptions& global, const ListOptions& options, co
                         << cmake_quote(global.scenarios_dir.string()) << " --scenario-bin "
                         << cmake_quote(global.scenario_bin_dir.string()) << " --python " << cmake_quote(python)
                         << " run " << cmake_quote(f.name + "/" + v.name) << " --method " << method << " --sanitizer "
-                        << san << " --timeout " << options.ctest_timeout << " -j 1 --out "
+                        << san << " --timeout " << options.ctest_timeout << " -j 1"
+                        // The plain builds also check each cell's fork hazards (a sanitizer's
+                        // runtime must load first, so its cells cannot have the detector).
+                        << (sanitizer == Sanitizer::none ? " --hazards" : "") << " --out "
                         << cmake_quote(out_dir.string()) << " --quiet)\n";
                     // Generous: a cell's own timeouts end it; this only catches a stuck harness.
                     const int limit = static_cast<int>(v.repeat * (options.ctest_timeout + 5) + 60);

@@ -69,6 +69,9 @@ void add_run_command(CLI::App& app, RunOptions& o) {
     run->add_flag("--isolate", o.isolate,
                   "show the run every mount read-only (with a /tmp and /dev/shm of its own) and start it with no "
                   "capabilities and no_new_privs: a program cannot change the machine, or unmount its /proc");
+    run->add_flag("--hazards", o.hazards,
+                  "preload the fork-hazard detector: every fork while another thread holds a lock (or is inside "
+                  "getaddrinfo and the like) is reported with the holder and its stacks, hang or not");
     run->add_flag("--no-evidence", o.no_evidence,
                   "take no stacks or /proc snapshots of hangs (where ptrace is not allowed)");
     run->add_option("--out", o.out, "output folder; each run writes OUT/<time>-<pid>/ and points OUT/latest at it")
@@ -167,6 +170,12 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
     if (auto s = check_history(o.history); !s) return fail_with(s.error());
 
     RunnerConfig config = runner_config(global, o);
+    if (o.hazards) {
+        auto detector = hazard_detector();
+        if (!detector) return fail_with(detector.error());
+        config.forkwatch = *detector;
+        config.python_hook = python_hook_dir();
+    }
     auto session = open_session(*cells, config, o.out, o.json);
     if (!session) return fail_with(session.error());
     config.evidence_root = session->dir;

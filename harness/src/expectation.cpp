@@ -1,5 +1,6 @@
 #include "hangar/expectation.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -30,17 +31,17 @@ bool parse_number(std::string_view s, Number& out) {
 
 const char* kGrammar =
     "expected pass, fail, hang, not-pass or 'hang-rate >= X', optionally followed by "
-    "', starts == N' or ', starts > N'";
+    "', starts == N' or ', starts > N', and by ', hazard', ', no hazard' or ', hazard-rate >= X'";
 
 }  // namespace
 
 Result<Expectation> parse_expectation(std::string_view text) {
     Expectation e;
     e.text = std::string(trim(text));
-    std::string_view outcome = text, starts;
+    std::string_view outcome = text, clauses;
     if (auto comma = text.find(','); comma != std::string_view::npos) {
         outcome = text.substr(0, comma);
-        starts = text.substr(comma + 1);
+        clauses = text.substr(comma + 1);
     }
     outcome = trim(outcome);
     if (outcome == "pass") e.kind = Expectation::Kind::pass;
@@ -54,13 +55,30 @@ Result<Expectation> parse_expectation(std::string_view text) {
     } else {
         return error("'" + e.text + "': " + kGrammar);
     }
-    if (!starts.empty()) {
+    while (!clauses.empty()) {
+        std::string_view clause = clauses;
+        clauses = {};
+        if (auto comma = clause.find(','); comma != std::string_view::npos) {
+            clauses = clause.substr(comma + 1);
+            clause = clause.substr(0, comma);
+        }
+        clause = trim(clause);
+        if (clause == "hazard" || clause == "no hazard" || clause.substr(0, 11) == "hazard-rate") {
+            if (e.hazard) return error("'" + e.text + "': one hazard clause at most");
+            e.hazard = clause != "no hazard";
+            if (consume(clause, "hazard-rate")) {
+                if (!consume(clause, ">=") || !parse_number(clause, e.min_hazard_rate) ||
+                    !(e.min_hazard_rate > 0 && e.min_hazard_rate <= 1))
+                    return error("'" + e.text + "': hazard-rate needs '>= X' with X in (0, 1]");
+            }
+            continue;
+        }
         Expectation::Starts s{};
-        if (!consume(starts, "starts")) return error("'" + e.text + "': " + kGrammar);
-        if (consume(starts, "==")) s.op = Expectation::Starts::Op::eq;
-        else if (consume(starts, ">")) s.op = Expectation::Starts::Op::gt;
+        if (e.starts || !consume(clause, "starts")) return error("'" + e.text + "': " + kGrammar);
+        if (consume(clause, "==")) s.op = Expectation::Starts::Op::eq;
+        else if (consume(clause, ">")) s.op = Expectation::Starts::Op::gt;
         else return error("'" + e.text + "': " + kGrammar);
-        if (!parse_number(starts, s.count) || s.count < 0)
+        if (!parse_number(clause, s.count) || s.count < 0)
             return error("'" + e.text + "': starts needs a whole number");
         e.starts = s;
     }
@@ -130,6 +148,24 @@ Judgement judge(const Expectation& expect, const std::vector<RunFacts>& runs) {
                               r.workflow_starts);
                 return missed(buf);
             }
+        }
+    }
+    // A fork hazard is judged only where the detector ran in every run (--hazards): else
+    // the clause says nothing either way.
+    const bool checked = std::all_of(runs.begin(), runs.end(), [](const RunFacts& r) { return r.hazard.has_value(); });
+    if (expect.hazard && checked) {
+        int with = 0;
+        for (const auto& r : runs) with += *r.hazard;
+        if (expect.min_hazard_rate > 0) {
+            Interval ci = wilson95(with, n);
+            std::snprintf(buf, sizeof buf, "expected hazard rate >= %.2f, saw %d/%d (95%% CI %.2f-%.2f)",
+                          expect.min_hazard_rate, with, n, ci.low, ci.high);
+            if (ci.high < expect.min_hazard_rate) return missed(buf);
+            if (ci.low < expect.min_hazard_rate) return {Outcome::undecided, Miss::none, std::string(buf) + ": more runs needed"};
+        } else if (*expect.hazard && with != n) {
+            return missed(seen("a fork hazard in every run", with));
+        } else if (!*expect.hazard && with != 0) {
+            return missed(seen("no fork hazard", with));
         }
     }
     return {Outcome::met, Miss::none, ""};

@@ -43,6 +43,35 @@ double CellResult::hang_rate() const { return runs.empty() ? 0 : static_cast<dou
 
 Interval CellResult::hang_rate_ci95() const { return wilson95(hangs(), static_cast<int>(runs.size())); }
 
+bool CellResult::hazards_checked() const {
+    return !runs.empty() &&
+           std::all_of(runs.begin(), runs.end(), [](const RunRecord& r) { return r.had_hazard().has_value(); });
+}
+
+int CellResult::hazard_runs() const {
+    int n = 0;
+    for (const auto& r : runs) n += r.had_hazard().value_or(false);
+    return n;
+}
+
+double CellResult::hazard_rate() const {
+    return runs.empty() ? 0 : static_cast<double>(hazard_runs()) / static_cast<double>(runs.size());
+}
+
+Interval CellResult::hazard_rate_ci95() const { return wilson95(hazard_runs(), static_cast<int>(runs.size())); }
+
+std::map<std::string, int> CellResult::hazard_signatures() const {
+    std::map<std::string, int> s;
+    for (const auto& r : runs) {
+        if (!r.hazards || r.hazards->shown.empty() || r.hazards->shown.front().held.empty()) continue;
+        // The run goes by the lock its first hazardous fork's child then waited on, if it did.
+        const auto& held = r.hazards->shown.front().held;
+        auto waited = std::find_if(held.begin(), held.end(), [](const HeldAtFork& h) { return h.child_waited; });
+        ++s[(waited != held.end() ? *waited : held.front()).signature];
+    }
+    return s;
+}
+
 std::vector<double> CellResult::times_to_verdict_ms() const {
     std::vector<double> t;
     for (const auto& r : runs)
@@ -66,7 +95,7 @@ void judge_cell(CellResult& cell) {
         return;
     }
     std::vector<RunFacts> facts;
-    for (const auto& r : cell.runs) facts.push_back({r.verdict, r.workflow_starts});
+    for (const auto& r : cell.runs) facts.push_back({r.verdict, r.workflow_starts, r.had_hazard()});
     cell.judgement = judge(cell.cell.expect, facts);
 }
 

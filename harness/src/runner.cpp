@@ -8,6 +8,7 @@
 #include <optional>
 #include <thread>
 
+#include "hangar/events.hpp"
 #include "hangar/findings.hpp"
 #include "hangar/output.hpp"
 #include "hangar/pid_namespace.hpp"
@@ -55,6 +56,37 @@ std::string take_evidence(ProcessTree& tree, const StallDetector& detector, cons
     if (detector.onset()) options.wedged_pid = detector.last().wedged_pid;
     else if (config.detect_stalls) options.not_a_deadlock_because = detector.last().reason;
     return one_line(capture_evidence(tree.root_pid(), run_dir / "evidence", output, options).signature, 300);
+}
+
+// Sets NAME to `value` before what the environment already has in it (LD_PRELOAD, PYTHONPATH).
+void prepend_env(std::vector<std::string>& env, const std::string& name, const std::string& value, char separator) {
+    const std::string prefix = name + "=";
+    for (auto& e : env)
+        if (e.rfind(prefix, 0) == 0) {
+            e = prefix + value + (e.size() > prefix.size() ? std::string(1, separator) + e.substr(prefix.size()) : "");
+            return;
+        }
+    env.push_back(prefix + value);
+}
+
+// What the detector saw, from the run's events file, once the tree is gone.
+RunRecord::Hazards read_hazards(const Cell& cell, const std::filesystem::path& events_file) {
+    RunRecord::Hazards h;
+    if (cell.sanitizer != Sanitizer::none) {
+        h.note = "not checked under " + std::string(to_string(cell.sanitizer)) +
+                 ": the sanitizer's runtime must be the first library loaded";
+        return h;
+    }
+    RunEvents events = read_events(events_file);
+    h.checked = !events.forkwatch_pids.empty();
+    if (!h.checked)
+        h.note = "the detector did not load in any process of the run (a statically linked or setuid program "
+                 "ignores LD_PRELOAD)";
+    for (const auto& u : events.unavailable) h.note += (h.note.empty() ? "" : "; ") + u;
+    h.forks = events.hazard_forks;
+    h.shown = std::move(events.forks);
+    name_frames(h.shown, events_file.parent_path());
+    return h;
 }
 
 // What the run printed, once its tree is gone: counts, and whether it was cut.
@@ -121,6 +153,7 @@ RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& 
     tree->kill();
 
     record_output(record, **output, config);
+    if (!config.forkwatch.empty()) record.hazards = read_hazards(cell, record.evidence / "events.jsonl");
     if (recording) settle_trace(record, *config.recorder, trace_dir);
     if (cell.sanitizer != Sanitizer::none)
         record.findings = parse_findings(read_text(spec->stderr_path, config.max_output + 4096));
@@ -151,6 +184,13 @@ Result<CommandSpec> command_for(const Cell& cell, const RunnerConfig& config, co
     spec.environment.push_back("PYTHONDONTWRITEBYTECODE=1");
     // Lets evidence capture get every thread's Python stack with one SIGABRT.
     spec.environment.push_back("PYTHONFAULTHANDLER=1");
+    // --hazards: a sanitizer's runtime must come first in the process, so its cells run
+    // without the detector (their record says so).
+    if (!config.forkwatch.empty() && cell.sanitizer == Sanitizer::none) {
+        prepend_env(spec.environment, "LD_PRELOAD", config.forkwatch.string(), ':');
+        spec.environment.push_back("HANGAR_EVENTS_FILE=" + (evidence / "events.jsonl").string());
+        if (!config.python_hook.empty()) prepend_env(spec.environment, "PYTHONPATH", config.python_hook.string(), ':');
+    }
     spec.stdout_path = evidence / "stdout.txt";
     spec.stderr_path = evidence / "stderr.txt";
     return spec;

@@ -64,6 +64,22 @@ bool is_plumbing(const std::string& f) {
 
 }  // namespace
 
+bool is_lock_plumbing(const std::string& function) { return is_plumbing(function); }
+
+std::string symbolised_frame_name(const std::string& frame) {
+    const auto open = frame.find('(');
+    const std::string module = frame.substr(0, open);
+    const std::string file = module.substr(module.rfind('/') == std::string::npos ? 0 : module.rfind('/') + 1);
+    if (open == std::string::npos) return file;
+    std::string inside = frame.substr(open + 1, frame.rfind(')') == std::string::npos ? std::string::npos
+                                                                                      : frame.rfind(')') - open - 1);
+    const auto plus = inside.rfind('+');
+    std::string symbol = plus == std::string::npos ? inside : inside.substr(0, plus);
+    if (symbol.empty()) return file + (plus == std::string::npos ? "" : inside.substr(plus));
+    if (symbol.size() > kNameLimit) symbol.resize(kNameLimit);
+    return plain_name(symbol);
+}
+
 std::vector<std::string> native_frames(const std::string& text, pid_t tid) {
     std::vector<std::string> frames;
     std::istringstream in(text);

@@ -14,16 +14,23 @@
 //
 // Prepare (in the forking thread, before the child exists): read every other thread's
 // slot; if any holds a lock or is inside a listed glibc call, map a snapshot (mmap: no
-// malloc) and ask each such thread for its stack with a real-time signal; its handler
-// calls backtrace() into that thread's slot; the forking thread waits a bounded time, then
-// copies the stacks and reads the slots once more, just before the fork. No lock of the
+// malloc) with the holders and their names. Nothing is waited for: a detector that delays
+// the fork lets holders finish and changes the race it reports (measured: a Python
+// getaddrinfo race went from about half of the forks hanging to a sixth). No lock of the
 // library's own is ever held, so two threads forking at once each build their own snapshot.
 //
-// Child: only the forking thread survives. Its snapshot is kept; other slots are cleared so
-// only the child's own locks count from then on. On the child's first interposed call the
-// fork record is written (so a child that goes straight to exec or _exit writes nothing);
-// before a blocking call on an address another thread held at the fork (or entering a
-// glibc call of a group another thread was inside), inherited_wait is written.
+// Parent (just after the fork): ask each holder for its stack with a real-time signal; its
+// handler calls backtrace() into that thread's slot; the forking thread waits a bounded
+// time and writes the stacks in a fork_stacks record (parent, tid, ns), which hangar joins
+// with the child's fork record.
+//
+// Child: only the forking thread survives. Its copy of the slots is exactly what was held
+// at the fork: whatever the snapshot missed in between is added from it. Its snapshot is
+// kept; other slots are cleared so only the child's own locks count from then on. On the
+// child's first interposed call the fork record is written (so a child that goes straight
+// to exec or _exit writes nothing); before a blocking call on an address another thread
+// held at the fork (or entering a glibc call of a group another thread was inside),
+// inherited_wait is written.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <execinfo.h>
@@ -50,8 +57,9 @@ enum stack_note {
     NOTE_BLOCKED,         // the holder blocks our signal
     NOTE_GONE,            // the holder exited
     NOTE_NO_ANSWER,       // no answer within the budget
-    NOTE_LATE,            // took the lock after the stacks were requested
+    NOTE_IN_PARENT,       // in the child's record: the parent's fork_stacks record has it
     NOTE_CUT,             // dropped to keep the record under 60 KiB
+    NOTE_AT_FORK,         // seen only in the child's copy of the slots: taken just before the fork
 };
 
 static const char* note_text(int note) {
@@ -62,8 +70,11 @@ static const char* note_text(int note) {
     case NOTE_BLOCKED: return "the holder thread blocks the library's real-time signal";
     case NOTE_GONE: return "the holder thread exited before it could answer";
     case NOTE_NO_ANSWER: return "the holder thread did not answer in time (HANGAR_FORKWATCH_STACK_MS, default 50)";
-    case NOTE_LATE: return "the thread took it after the stacks were asked for";
+    case NOTE_IN_PARENT: return "taken by the parent just after the fork (its fork_stacks record)";
     case NOTE_CUT: return "cut to keep the record under 60 KiB";
+    case NOTE_AT_FORK:
+        return "taken between the library's last look and the fork itself (seen in the child's copy of the "
+               "slots): no stack";
     default: return "unknown";
     }
 }
@@ -418,60 +429,26 @@ static void fork_prepare(void) {
     snap->tid = (pid_t)syscall(SYS_gettid);
     thread_name(snap->tid, snap->thread, sizeof snap->thread);
 
-    // Ask each holder for its stack, then collect the answers within one budget.
-    int signal_note = stacks_enabled ? ensure_signal() : NOTE_DISABLED;
-    for (uint32_t i = 0; i < used && snap->nholders < FW_MAX_HAZARDS; i++) {
-        struct fw_thread* t = &fw_threads[i];
-        pid_t tid = atomic_load_explicit(&t->tid, memory_order_acquire);
-        if (tid == 0 || t == self || read_hazards(NULL, t, tid, snap->sentinels, snap->nsentinels) == 0)
-            continue;
-        struct holder* h = &snap->holders[snap->nholders++];
-        h->t = t;
-        h->tid = tid;
-        h->note = signal_note;
-        thread_name(tid, h->name, sizeof h->name);
-        if (h->note != NOTE_NONE) continue;
-        if (blocks_signal(t, tid, stack_signal)) {
-            h->note = NOTE_BLOCKED;
-            continue;
-        }
-        h->gen = request_stack(t);
-        if (syscall(SYS_tgkill, snap->parent, tid, stack_signal) != 0) h->note = NOTE_GONE;
-    }
-    uint64_t deadline = now_ns() + stack_budget_ns;
-    for (uint32_t i = 0; i < snap->nholders; i++) {
-        struct holder* h = &snap->holders[i];
-        if (h->note != NOTE_NONE) continue;
-        if (!wait_answer(h->t, h->gen, deadline)) h->note = NOTE_NO_ANSWER;
-        else h->nframes = copy_stack(h->t, h->frames);
-    }
-
-    // The slots once more, as close to the fork as the library can be.
+    // Nothing is waited for here: the fork happens at once, so that the detector does not
+    // change the race it reports (asking for stacks first let a holder finish its call and
+    // release the lock before the fork). The holders' stacks are asked for by the parent
+    // just after the fork (fork_stacks), while the child's copy already has what was held.
     for (uint32_t i = 0; i < used; i++) {
         struct fw_thread* t = &fw_threads[i];
         pid_t tid = atomic_load_explicit(&t->tid, memory_order_acquire);
         if (tid == 0 || t == self) continue;
         uint32_t first = snap->nhazards;
         if (read_hazards(snap, t, tid, snap->sentinels, snap->nsentinels) == 0) continue;
-        struct holder* h = NULL;
-        for (uint32_t k = 0; k < snap->nholders; k++)
-            if (snap->holders[k].t == t && snap->holders[k].tid == tid) h = &snap->holders[k];
+        char name[32];
+        thread_name(tid, name, sizeof name);
         for (uint32_t k = first; k < snap->nhazards; k++) {
-            struct hazard* z = &snap->hazards[k];
-            if (h == NULL) {
-                z->note = NOTE_LATE;
-                thread_name(tid, z->holder, sizeof z->holder);
-                continue;
-            }
-            memcpy(z->holder, h->name, sizeof z->holder);
-            z->note = h->note;
-            z->nframes = h->nframes;
-            memcpy(z->frames, h->frames, h->nframes * sizeof h->frames[0]);
+            memcpy(snap->hazards[k].holder, name, sizeof name);
+            snap->hazards[k].note = NOTE_IN_PARENT;
         }
     }
     snap->untracked = atomic_load(&fw_untracked);
     if (snap->nhazards == 0 && snap->dropped == 0) {
-        munmap(snap, sizeof *snap);  // all released while the stacks were taken
+        munmap(snap, sizeof *snap);  // all released since the first look
     } else {
         snap->ns = now_ns();
         forking = snap;
@@ -481,11 +458,161 @@ out:
     errno = saved_errno;
 }
 
-static void fork_parent(void) {
-    if (forking != NULL) {
-        munmap(forking, sizeof *forking);
-        forking = NULL;
+// In the parent, just after the fork: each holder's stack, as close to the fork as can be,
+// in a record of its own that hangar joins with the child's fork record (parent, tid, ns).
+static void write_fork_stacks(struct snapshot* snap) {
+    uint32_t used = atomic_load_explicit(&fw_threads_used, memory_order_acquire);
+    int signal_note = stacks_enabled ? ensure_signal() : NOTE_DISABLED;
+    snap->nholders = 0;
+    for (uint32_t k = 0; k < snap->nhazards && snap->nholders < FW_MAX_HAZARDS; k++) {
+        pid_t tid = snap->hazards[k].holder_tid;
+        bool known = false;
+        for (uint32_t j = 0; j < snap->nholders && !known; j++) known = snap->holders[j].tid == tid;
+        if (known) continue;
+        struct holder* h = &snap->holders[snap->nholders++];
+        memset(h, 0, sizeof *h);
+        h->tid = tid;
+        h->note = signal_note;
+        for (uint32_t i = 0; i < used && h->t == NULL; i++)
+            if (atomic_load_explicit(&fw_threads[i].tid, memory_order_acquire) == tid) h->t = &fw_threads[i];
+        if (h->t == NULL && h->note == NOTE_NONE) h->note = NOTE_GONE;
+        if (h->note != NOTE_NONE) continue;
+        if (blocks_signal(h->t, tid, stack_signal)) {
+            h->note = NOTE_BLOCKED;
+            continue;
+        }
+        h->gen = request_stack(h->t);
+        if (syscall(SYS_tgkill, snap->parent, tid, stack_signal) != 0) h->note = NOTE_GONE;
     }
+    uint64_t deadline = now_ns() + stack_budget_ns;
+    for (uint32_t i = 0; i < snap->nholders; i++) {
+        struct holder* h = &snap->holders[i];
+        if (h->note != NOTE_NONE) continue;
+        if (!wait_answer(h->t, h->gen, deadline)) h->note = NOTE_NO_ANSWER;
+        else h->nframes = copy_stack(h->t, h->frames);
+    }
+    struct fw_buf b = {snap->text, 0, sizeof snap->text - 16, false};
+    fw_put(&b, "{\"event\":\"fork_stacks\",\"pid\":");
+    fw_put_i64(&b, snap->parent);
+    fw_put(&b, ",\"tid\":");
+    fw_put_i64(&b, snap->tid);
+    fw_put(&b, ",\"ns\":");
+    fw_put_u64(&b, snap->ns);
+    fw_put(&b, ",\"holders\":[");
+    for (uint32_t i = 0; i < snap->nholders; i++) {
+        const struct holder* h = &snap->holders[i];
+        size_t mark = b.len;
+        if (i) fw_put(&b, ",");
+        fw_put(&b, "{\"holder_tid\":");
+        fw_put_i64(&b, h->tid);
+        if (h->note == NOTE_NONE) {
+            // Whether it still held what it held at the fork when it answered.
+            bool still = h->t != NULL && read_hazards(NULL, h->t, h->tid, snap->sentinels, snap->nsentinels) > 0;
+            fw_put(&b, still ? ",\"still_held\":true,\"stack\":[" : ",\"still_held\":false,\"stack\":[");
+            bool first = true;
+            for (uint32_t f = 0; f < h->nframes; f++) {
+                if (fw_is_own_frame(h->frames[f])) continue;
+                if (!first) fw_put(&b, ",");
+                first = false;
+                fw_put_symbol(&b, h->frames[f], f > 0);  // frame 0 is the interrupted pc itself
+            }
+            fw_put(&b, "]");
+        } else {
+            fw_put(&b, ",\"stack_note\":");
+            const char* text = note_text(h->note);
+            fw_put_json_str(&b, text, strlen(text));
+        }
+        fw_put(&b, "}");
+        if (b.full) {  // cut rather than lose the record
+            b.full = false;
+            b.len = mark;
+            break;
+        }
+    }
+    b.cap = sizeof snap->text;
+    fw_put(&b, "]}\n");
+    if (!b.full) fw_events_write(b.p, b.len);
+}
+
+static void fork_parent(void) {
+    struct snapshot* snap = forking;
+    if (snap == NULL) return;
+    forking = NULL;
+    if (atomic_load(&fw_mode) != FW_MODE_OFF && !fw_guard) {
+        int saved_errno = errno;
+        fw_guard = 1;
+        write_fork_stacks(snap);
+        fw_guard = 0;
+        errno = saved_errno;
+    }
+    munmap(snap, sizeof *snap);
+}
+
+static bool same_hazard(const struct hazard* a, const struct hazard* b) {
+    return a->holder_tid == b->holder_tid && a->kind == b->kind && a->addr == b->addr && a->call == b->call;
+}
+
+// The slots as they were at the very instant of the fork: the child's copy of them. A lock
+// taken between the forking thread's last look and the kernel's fork (glibc's own fork
+// prologue takes the malloc and stdio locks after the atfork handlers, which can take a
+// while) is caught here, with its holder's name read from the parent, but no stack: that
+// thread does not exist in the child. Runs in the child, single-threaded: system calls and
+// memory only. Returns the snapshot to keep (perhaps a new one), or NULL.
+static struct snapshot* add_fork_instant(struct fw_thread* self, uint32_t used, struct snapshot* snap) {
+    bool any = false;
+    const struct fw_sentinel* sentinels = snap ? snap->sentinels : NULL;
+    size_t nsentinels = snap ? snap->nsentinels : 0;
+    for (uint32_t i = 0; i < used && !any; i++) {
+        struct fw_thread* t = &fw_threads[i];
+        pid_t tid = atomic_load_explicit(&t->tid, memory_order_relaxed);
+        if (tid != 0 && t != self && read_hazards(NULL, t, tid, sentinels, nsentinels) > 0) any = true;
+    }
+    if (!any) return snap;
+    if (snap == NULL) {
+        snap = mmap(NULL, sizeof *snap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (snap == MAP_FAILED) return NULL;
+        snap->nsentinels = fw_python_sentinels(snap->sentinels, MAX_SENTINELS);
+        snap->parent = getppid();
+        snap->tid = self != NULL ? atomic_load(&self->tid) : snap->parent;
+        thread_name((pid_t)syscall(SYS_gettid), snap->thread, sizeof snap->thread);
+        snap->ns = now_ns();
+    }
+    for (uint32_t i = 0; i < used; i++) {
+        struct fw_thread* t = &fw_threads[i];
+        pid_t tid = atomic_load_explicit(&t->tid, memory_order_relaxed);
+        if (tid == 0 || t == self) continue;
+        uint32_t known = snap->nhazards;
+        if (read_hazards(snap, t, tid, snap->sentinels, snap->nsentinels) == 0) continue;
+        for (uint32_t k = known; k < snap->nhazards;) {
+            bool seen = false;
+            for (uint32_t j = 0; j < known && !seen; j++) seen = same_hazard(&snap->hazards[j], &snap->hazards[k]);
+            if (seen) {  // already in the snapshot, with its stack
+                snap->hazards[k] = snap->hazards[--snap->nhazards];
+                continue;
+            }
+            struct hazard* z = &snap->hazards[k];
+            z->note = NOTE_AT_FORK;
+            z->nframes = 0;
+            char path[96];
+            struct fw_buf b = {path, 0, sizeof path, false};
+            fw_put(&b, "/proc/");
+            fw_put_i64(&b, snap->parent);
+            fw_put(&b, "/task/");
+            fw_put_i64(&b, tid);
+            fw_put(&b, "/comm");
+            path[b.full ? 0 : b.len] = '\0';
+            char name[32] = {0};
+            ssize_t n = read_file(path, name, sizeof name);
+            while (n > 0 && (name[n - 1] == '\n' || name[n - 1] == '\0')) name[--n] = '\0';
+            memcpy(z->holder, name, sizeof z->holder);
+            k++;
+        }
+    }
+    if (snap->nhazards == 0 && snap->dropped == 0) {
+        munmap(snap, sizeof *snap);
+        return NULL;
+    }
+    return snap;
 }
 
 // In the child, inside fork(), before fork() returns to the program.
@@ -493,6 +620,7 @@ static void fork_child(void) {
     if (atomic_load(&fw_mode) == FW_MODE_OFF) return;
     struct fw_thread* self = fw_self;
     uint32_t used = atomic_load(&fw_threads_used);
+    forking = add_fork_instant(self, used, forking);
     for (uint32_t i = 0; i < used; i++) {
         struct fw_thread* t = &fw_threads[i];
         if (t == self) continue;
@@ -557,7 +685,7 @@ static void put_hazard(struct fw_buf* b, const struct hazard* z, bool with_stack
     fw_put(b, ",\"acquired_at\":");
     fw_put_symbol(b, z->ret, true);
     int note = with_stack ? z->note : NOTE_CUT;
-    if (note == NOTE_NONE) {
+    if (note == NOTE_NONE && z->nframes > 0) {
         // The interposers' own frames are left out: the program called glibc, not us.
         fw_put(b, ",\"stack\":[");
         bool first = true;

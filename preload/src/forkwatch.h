@@ -147,6 +147,7 @@ const struct fw_call_info* fw_call(int id);  // id >= 1
 bool fw_events_open(void);
 void fw_events_write(const char* data, size_t len);
 void fw_hazards_unavailable(const char* why);
+void fw_loaded(void);
 
 struct fw_buf {
     char* p;

@@ -64,6 +64,17 @@ void fw_events_write(const char* data, size_t len) {
     errno = saved;
 }
 
+// One record per process that loads the library, so hangar can tell "no hazard" from "the
+// detector never ran" (a static or setuid program ignores LD_PRELOAD).
+void fw_loaded(void) {
+    char text[96];
+    struct fw_buf b = {text, 0, sizeof text, false};
+    fw_put(&b, "{\"event\":\"forkwatch_loaded\",\"pid\":");
+    fw_put_i64(&b, getpid());
+    fw_put(&b, "}\n");
+    if (!b.full) fw_events_write(b.p, b.len);
+}
+
 void fw_hazards_unavailable(const char* why) {
     static _Atomic int written;
     if (atomic_exchange(&written, 1)) return;
@@ -172,7 +183,9 @@ void fw_put_json_str(struct fw_buf* b, const char* s, size_t n) {
 }
 
 // Symbols. The main program's link map has an empty name; /proc/self/exe gives it one.
-static char exe_name[256];
+// Modules are written with their full path, so hangar can name a frame that dladdr could not
+// (a static function) from the module's debug information afterwards.
+static char exe_name[1024];
 static void* self_base;  // this library's load address: its frames are left out of stacks
 
 void fw_symbols_init(void) {
@@ -182,17 +195,10 @@ void fw_symbols_init(void) {
     ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
     if (n > 0) {
         path[n] = '\0';
-        const char* base = strrchr(path, '/');
-        base = base ? base + 1 : path;
-        size_t len = strnlen(base, sizeof exe_name - 1);
-        memcpy(exe_name, base, len);
+        size_t len = strnlen(path, sizeof exe_name - 1);
+        memcpy(exe_name, path, len);
         exe_name[len] = '\0';
     }
-}
-
-static const char* base_name(const char* path) {
-    const char* slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
 }
 
 bool fw_is_own_frame(uintptr_t addr) {
@@ -208,9 +214,9 @@ void fw_put_symbol(struct fw_buf* b, uintptr_t addr, bool is_return) {
         fw_put_hex(b, addr);
         return;
     }
-    const char* module = info.dli_fname && info.dli_fname[0] ? base_name(info.dli_fname) : exe_name;
+    const char* module = info.dli_fname && info.dli_fname[0] ? info.dli_fname : exe_name;
     if (map->l_name == NULL || map->l_name[0] == '\0') module = exe_name;
-    char text[768];
+    char text[1536];
     struct fw_buf t = {text, 0, sizeof text, false};
     fw_put(&t, module);
     if (info.dli_sname != NULL && info.dli_saddr != NULL) {

@@ -164,4 +164,5 @@ __attribute__((constructor)) static void fw_init(void) {
     fw_fork_init();
     fw_guard = 0;
     atomic_store(&fw_mode, FW_MODE_TRACK);
+    fw_loaded();
 }

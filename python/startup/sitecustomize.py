@@ -13,6 +13,7 @@ the interpreter has not already imported. Contract and limits: python/README.md.
 
 import os
 import sys
+import time
 
 _EVENTS = os.environ.get("HANGAR_EVENTS_FILE") or None
 _REQUESTED = os.environ.get("HANGAR_START_METHOD") or None
@@ -286,36 +287,46 @@ def _module_tracer(code, filename):
     return calls
 
 
-# ---- py_stacks: every other thread's Python stack, just before os.fork() -----------------
+# ---- py_stacks: every other thread's Python stack at os.fork() ----------------------------
+# Taken just after the fork, in the parent: the forking thread holds the GIL from before the
+# fork until its after-in-parent hooks have run, so no other thread has run Python code since,
+# and their Python stacks are what they were at the fork. Taking them before the fork would
+# delay it and change the race being watched. "ns" (CLOCK_MONOTONIC, as the preload library's
+# fork records) lets hangar join each fork with the stacks taken just after it.
 
-def _before_fork():
+def _after_fork_in_parent():
     try:
         frames = sys._current_frames()
         if len(frames) < 2:
             return
         import _thread
         me = _thread.get_ident()
+        # Every frame's position first, with no I/O: reading a source line releases the GIL,
+        # and the other threads would move on before their positions were read.
+        positions = []
+        for ident, frame in frames.items():
+            if ident == me:
+                continue
+            stack = []
+            while frame is not None and len(stack) < _MAX_FRAMES:
+                code = frame.f_code
+                stack.append((code.co_filename, frame.f_lineno or 0, code.co_name))
+                frame = frame.f_back
+            positions.append((ident, stack))
+        frames = frame = None
         known = {}
         threading = sys.modules.get("threading")
         if threading is not None:
             for thread in threading.enumerate():
                 known[thread.ident] = (getattr(thread, "native_id", None), thread.name)
         threads = []
-        for ident, frame in frames.items():
-            if ident == me:
-                continue
+        for ident, stack in positions:
             tid, name = known.get(ident, (None, None))
-            stack = []
-            while frame is not None and len(stack) < _MAX_FRAMES:
-                code = frame.f_code
-                stack.append({"file": code.co_filename, "line": frame.f_lineno,
-                              "function": code.co_name,
-                              "source": _source_line(code.co_filename, frame.f_lineno or 0)})
-                frame = frame.f_back
-            threads.append({"tid": tid, "name": name, "frames": stack})
-        frames = frame = None
+            threads.append({"tid": tid, "name": name,
+                            "frames": [{"file": f, "line": line, "function": fn, "source": _source_line(f, line)}
+                                       for f, line, fn in stack]})
         record = {"event": "py_stacks", "pid": os.getpid(), "tid": _thread.get_native_id(),
-                  "threads": threads}
+                  "ns": time.monotonic_ns(), "threads": threads}
         _write(_cut_to_size(record))
     except Exception as exc:
         _error("py_stacks", exc)
@@ -359,7 +370,7 @@ def _start():
                     and os.path.isfile(path) and not _is_zip(path)):
                 _write({"event": "main_run", "pid": pid, "as": "__main__",
                         "file": path, "method": None})
-        os.register_at_fork(before=_before_fork)
+        os.register_at_fork(after_in_parent=_after_fork_in_parent)
     patches = {}
     if _REQUESTED or _EVENTS:
         patches["multiprocessing.context"] = _patch_mp_context

@@ -26,14 +26,20 @@ struct Expectation {
     Kind kind = Kind::pass;
     double min_hang_rate = 0;
     std::optional<Starts> starts;
+    // ", hazard": every run shows a fork hazard (a lock held by another thread at a fork
+    // whose child ran on); ", no hazard": none does; ", hazard-rate >= X": at least X of
+    // the runs, judged on the interval like a hang rate. Judged only with --hazards.
+    std::optional<bool> hazard;
+    double min_hazard_rate = 0;  // > 0 for hazard-rate
     std::string text;  // as written in the manifest
 
     bool stochastic() const { return kind == Kind::hang_rate; }
     bool expects_hang() const { return kind == Kind::hang || kind == Kind::hang_rate; }
 };
 
-// Grammar: OUTCOME [", starts" ("==" | ">") N], where OUTCOME is pass | fail | hang |
-// not-pass | "hang-rate >=" X with 0 < X <= 1.
+// Grammar: OUTCOME [", starts" ("==" | ">") N] [", hazard" | ", no hazard" |
+// ", hazard-rate >=" X], where OUTCOME
+// is pass | fail | hang | not-pass | "hang-rate >=" X with 0 < X <= 1.
 Result<Expectation> parse_expectation(std::string_view text);
 
 // `hang-rate >= X` is met when the 95% Wilson interval of the observed rate lies at or
@@ -42,6 +48,7 @@ Result<Expectation> parse_expectation(std::string_view text);
 struct RunFacts {
     Verdict verdict;
     int workflow_starts = 0;
+    std::optional<bool> hazard;  // a fork hazard seen; unset when the detector did not run
 };
 
 struct Judgement {

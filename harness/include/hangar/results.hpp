@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "hangar/events.hpp"
 #include "hangar/expectation.hpp"
 #include "hangar/findings.hpp"
 #include "hangar/matrix.hpp"
@@ -36,6 +37,20 @@ struct RunRecord {
         uint64_t stdout_bytes = 0, stderr_bytes = 0, kept = 0;  // kept: per stream
     };
     std::optional<OutputCut> output_cut;
+    // --hazards: what the fork-hazard detector (preload/) saw; unset when not asked for.
+    struct Hazards {
+        bool checked = false;  // it ran in the run's command
+        std::string note;      // why it did not, or what it could not do
+        int forks = 0;         // forks whose child ran on while another thread held a lock
+        std::vector<ForkHazard> shown;  // the first of them
+    };
+    std::optional<Hazards> hazards;
+
+    // Whether this run showed a fork hazard; unset when the detector did not run in it.
+    std::optional<bool> had_hazard() const {
+        if (!hazards || !hazards->checked) return std::nullopt;
+        return hazards->forks > 0;
+    }
 };
 
 struct CellResult {
@@ -55,6 +70,14 @@ struct CellResult {
 
     double hang_rate() const;
     Interval hang_rate_ci95() const;
+
+    // --hazards: whether the detector ran in every run, in how many it saw a hazard, and
+    // which ("held lock in logging/__init__.py:emit" -> runs).
+    bool hazards_checked() const;
+    int hazard_runs() const;
+    double hazard_rate() const;
+    Interval hazard_rate_ci95() const;
+    std::map<std::string, int> hazard_signatures() const;
     std::vector<double> times_to_verdict_ms() const;  // of the hangs
     // From the first run's start to the last run's end: with -j, less than the sum.
     double wall_seconds() const;

@@ -31,6 +31,10 @@ struct RunnerConfig {
     std::optional<Recorder> recorder;  // --rr: the probe's result, available or not
     uint64_t max_output = 16 << 20;    // bytes of stdout and of stderr kept per run (--max-output)
     bool isolate = false;              // --isolate: read-only view, no capabilities (pid_namespace.hpp)
+    // --hazards: the fork-hazard detector preloaded into every run (libhangar_forkwatch.so),
+    // and the Python start-up hook's folder (python/startup) for the holders' Python stacks.
+    std::filesystem::path forkwatch;
+    std::filesystem::path python_hook;
 };
 
 // Told about progress; calls come from worker threads but never two at once.

@@ -19,6 +19,15 @@ std::vector<std::string> native_frames(const std::string& eu_stack_output, pid_t
 // "getaddrinfo > __check_pf". Empty when nothing meaningful is left.
 std::string native_signature(const std::vector<std::string>& frames);
 
+// A frame as backtrace_symbols and the preload library write it, "/lib/libc.so.6(__write+0x4f)"
+// or "/usr/bin/python3.11+0x22ab10": the function's plain name ("write"), else the module's
+// file name and offset ("python3.11+0x22ab10").
+std::string symbolised_frame_name(const std::string& frame);
+
+// Lock and wait plumbing (futex waits, lll_lock, pthread_mutex_lock, std::mutex::lock...):
+// frames that say something waits, not what.
+bool is_lock_plumbing(const std::string& function);
+
 struct PythonFrame {
     std::string file;
     int line = 0;
