@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "markup.hpp"
+#include "trace.hpp"
 
 namespace hangar::reports {
 namespace {
@@ -387,6 +388,10 @@ std::string panel(const std::string& variant, Sanitizer sanitizer, const std::ve
              "</code> \xC2\xB7 seen " + escape_markup(c->summary());
         if (c->hazards_checked())
             s += fmt(" \xC2\xB7 fork hazard in %d/%zu runs", c->hazard_runs(), c->runs.size());
+        if (const std::string starts = child_starts_text(*c); !starts.empty())
+            s += " \xC2\xB7 children: " + escape_markup(starts);
+        for (const std::string& note : {method_mismatch(*c), reimport_sentence(*c)})
+            if (!note.empty()) s += "<br><span class=\"why\">" + escape_markup(note) + "</span>";
         if ((m == Outcome::missed || m == Outcome::undecided) && !c->judgement.why.empty())
             s += std::string("<br><span class=\"why ") + mark_class(m) + "\">" + escape_markup(c->judgement.why) + "</span>";
         s += "</td></tr>\n";

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "hangar/text.hpp"
+#include "trace.hpp"
 
 namespace hangar::reports {
 namespace {
@@ -58,6 +59,9 @@ std::string cell_text(const CellResult& c) {
                       c.runs.size(), 100 * h.low, 100 * h.high);
         text += rate;
     }
+    if (const std::string starts = child_starts_text(c); !starts.empty()) text += "<br>children: " + md_text(starts);
+    for (const std::string& note : {method_mismatch(c), reimport_sentence(c)})
+        if (!note.empty()) text += "<br>" + md_text(note);
     return text + "<br>expect " + md_code(e.text);
 }
 

@@ -59,6 +59,17 @@ nlohmann::json run_to_json(const RunRecord& run) {
                            {"stderr_bytes", run.output_cut->stderr_bytes},
                            {"kept_per_stream", run.output_cut->kept}};
     if (run.hazards) j["fork_hazards"] = hazards_to_json(*run.hazards);
+    if (run.python) {
+        nlohmann::json lines = nlohmann::json::array();
+        for (const auto& l : run.python->reimported)
+            lines.push_back({{"file", l.file}, {"line", l.line}, {"source", l.source}, {"processes", l.processes},
+                             {"action", l.action}});
+        j["python"] = {{"processes", run.python->processes},
+                       {"main_runs", run.python->main_runs},
+                       {"child_starts", run.python->child_starts},
+                       {"reimporting_children", run.python->reimporting_children},
+                       {"reimported", lines}};
+    }
     if (!run.findings.empty()) {
         nlohmann::json findings = nlohmann::json::array();
         for (const auto& f : run.findings)

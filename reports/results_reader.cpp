@@ -68,6 +68,18 @@ RunRecord run_from(const nlohmann::json& r, const std::string& where) {
         }
         run.hazards = std::move(hazards);
     }
+    if (r.contains("python") && r["python"].is_object()) {
+        const auto& p = r["python"];
+        RunRecord::PythonTrace t;
+        t.processes = p.value("processes", 0);
+        t.main_runs = p.value("main_runs", 0);
+        t.child_starts = p.value("child_starts", std::map<std::string, int>{});
+        t.reimporting_children = p.value("reimporting_children", 0);
+        for (const auto& l : p.value("reimported", nlohmann::json::array()))
+            t.reimported.push_back({l.value("file", ""), l.value("line", 0), l.value("source", ""), l.value("processes", 0),
+                                    l.value("action", false)});
+        run.python = std::move(t);
+    }
     for (const auto& f : r.value("sanitizer_findings", nlohmann::json::array()))
         run.findings.push_back({f.value("tool", ""), f.value("kind", ""), f.value("summary", ""),
                                 f.value("frames", std::vector<std::string>{})});

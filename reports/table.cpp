@@ -1,5 +1,7 @@
 #include "table.hpp"
 
+#include "trace.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -37,6 +39,12 @@ std::string render_table(const std::vector<CellResult>& cells) {
             });
             cell += " (starts " + std::to_string(lo->workflow_starts) +
                     (lo->workflow_starts == hi->workflow_starts ? "" : "-" + std::to_string(hi->workflow_starts)) + ")";
+        }
+        if (const std::string starts = child_starts_text(c); !starts.empty()) cell += " (children: " + starts + ")";
+        for (const std::string& note : {method_mismatch(c), reimport_sentence(c)}) {
+            if (note.empty()) continue;
+            rates.push_back("[" + std::to_string(rates.size() + 1) + "] " + row + " " + column + ": " + note);
+            cell += " [" + std::to_string(rates.size()) + "]";
         }
         if (!c.finding_counts().empty()) {
             int reports = 0;

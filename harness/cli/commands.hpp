@@ -97,6 +97,12 @@ int run_report(const ReportOptions& options, const std::string& command_line);
 
 struct ExecOptions {
     std::vector<std::string> command;
+    std::vector<std::string> methods;  // run once per start method (HANGAR_START_METHOD)
+    std::vector<std::string> expect;   // METHOD=EXPECTATION, per method cell
+    int repeat = 1;
+    int jobs = 0;  // 0: the number of cores
+    bool until_hang = false;
+    bool quiet = false;
     double timeout = 60;
     std::string max_output = "16M";
     bool isolate = false;
@@ -106,5 +112,15 @@ struct ExecOptions {
 };
 void add_exec_command(CLI::App& app, ExecOptions& options);
 int run_exec(const GlobalOptions& global, const ExecOptions& options, const std::string& command_line);
+
+struct CheckOptions {
+    std::string script;
+    bool run = false;
+    std::string json;
+    double timeout = 30;
+    std::string out = "hangar-out";
+};
+void add_check_command(CLI::App& app, CheckOptions& options);
+int run_check(const GlobalOptions& global, const CheckOptions& options, const std::string& command_line);
 
 }  // namespace hangar::cli

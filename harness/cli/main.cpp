@@ -18,6 +18,8 @@ Examples:
   hangar run logging-lock --method fork,spawn   one family under two start methods
   hangar run nss-lock/nss-module --repeat 3 --json r.json
   hangar exec --timeout 60 -- python3 my_workflow.py   supervise any command the same way
+  hangar exec --method fork,spawn,forkserver -- python3 flow.py   your program under each start method
+  hangar check flow.py --run                             what a script re-runs in spawn children
   hangar run --shard 1/4 --json s1.json                 a quarter of the matrix (for CI machines)
   hangar report s1.json s2.json s3.json s4.json --out merged   merge shards, write every report
 
@@ -34,9 +36,9 @@ std::string unknown_command(int argc, char** argv) {
             ++i;  // the global options all take a value
             continue;
         }
-        if (!arg.empty() && arg[0] != '-') return "unknown command '" + arg + "'; commands: list, run, exec, report";
+        if (!arg.empty() && arg[0] != '-') return "unknown command '" + arg + "'; commands: list, run, exec, report, check";
     }
-    return "no command given; commands: list, run, exec, report";
+    return "no command given; commands: list, run, exec, report, check";
 }
 
 }  // namespace
@@ -75,6 +77,8 @@ int main(int argc, char** argv) {
     add_exec_command(app, exec_options);
     ReportOptions report_options;
     add_report_command(app, report_options);
+    CheckOptions check_options;
+    add_check_command(app, check_options);
 
     try {
         app.parse(argc, argv);
@@ -96,5 +100,6 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("list")) return run_list(global, list_options);
     if (app.got_subcommand("exec")) return run_exec(global, exec_options, command_line);
     if (app.got_subcommand("report")) return run_report(report_options, command_line);
+    if (app.got_subcommand("check")) return run_check(global, check_options, command_line);
     return run_run(global, run_options, command_line);
 }

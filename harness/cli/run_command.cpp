@@ -15,34 +15,21 @@
 namespace hangar::cli {
 namespace {
 
-class Observers : public RunObserver {
-public:
-    explicit Observers(std::vector<RunObserver*> all) : all_(std::move(all)) {}
-    void run_started(const Cell& c, int r) override {
-        for (auto* o : all_) o->run_started(c, r);
-    }
-    void run_finished(const Cell& c, const RunRecord& r) override {
-        for (auto* o : all_) o->run_finished(c, r);
-    }
-    void cell_finished(const CellResult& c) override {
-        for (auto* o : all_) o->cell_finished(c);
-    }
-
-private:
-    std::vector<RunObserver*> all_;
-};
-
 }  // namespace
 
 void add_run_command(CLI::App& app, RunOptions& o) {
     auto* run = app.add_subcommand("run", "run scenario variants under each start method and compare them");
     run->add_option("scenarios", o.scenarios, "FAMILY or FAMILY/VARIANT to run (default: all; see hangar list)");
+    // Each list option takes one word per occurrence, so that it never swallows what follows
+    // it (a scenario name; in exec, the `--` before a command).
     run->add_option("--method", o.methods, "start methods, comma-separated (default: each variant's own)")
         ->delimiter(',')
+        ->allow_extra_args(false)
         ->check(CLI::IsMember({"fork", "spawn", "forkserver"}));
     run->add_option("--sanitizer", o.sanitizers,
                     "builds to run native variants as, comma-separated: none, tsan, asan (default: none)")
         ->delimiter(',')
+        ->allow_extra_args(false)
         ->check(CLI::IsMember({"none", "tsan", "asan"}));
     run->add_option("--timeout", o.timeout, "seconds a run may take before it counts as a hang")
         ->capture_default_str()
@@ -141,12 +128,6 @@ reports::RunContext run_context(const std::vector<Cell>& cells, const RunnerConf
     return context;
 }
 
-int total_runs(const std::vector<Cell>& cells) {
-    int n = 0;
-    for (const auto& c : cells) n += c.applicable() ? c.repeat : 0;
-    return n;
-}
-
 void print_rr_summary(const std::vector<CellResult>& results, const Recorder& recorder) {
     int unrecorded = 0;
     for (const auto& c : results)
@@ -187,31 +168,23 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
     }
     config.interrupt = &interrupt;
 
-    reports::ResultsFile results_file(session->results, run_context(*cells, config, o, command_line));
-    Progress progress(static_cast<int>(cells->size()), total_runs(*cells), isatty(STDERR_FILENO) != 0);
-    std::vector<RunObserver*> observers{&results_file};
-    if (!o.quiet) observers.push_back(&progress);
-    Observers all(observers);
-    auto results = run_cells(*cells, config, all);
-    if (!o.quiet) progress.finish();
-    if (!results) return fail_with(results.error());
-
-    Status written = results_file.finish(!interrupt.requested());
-    if (written) written = finish_reports(*session, results_file, o.history, true);
-    std::fputs(reports::render_table(*results).c_str(), stdout);
-    if (config.recorder) print_rr_summary(*results, *config.recorder);
+    auto ran = run_matrix(*cells, config, *session, run_context(*cells, config, o, command_line), o.quiet, o.history);
+    if (!ran) return fail_with(ran.error());
+    const auto& results = ran->results;
+    const Status& written = ran->written;
+    if (config.recorder) print_rr_summary(results, *config.recorder);
     if (written) std::printf("reports: %s/{results.json,junit.xml,summary.md,report.html}\n", session->dir.c_str());
     else complain("could not write every report into " + session->dir.string() + ": " + written.error().message);
     std::fflush(stdout);
 
     if (interrupt.requested()) {
-        complain("interrupted: kept the " + std::to_string(results->size()) + " cells that finished");
+        complain("interrupted: kept the " + std::to_string(results.size()) + " cells that finished");
         return 128 + interrupt.signal_number();
     }
     if (!written) return exit_for(written.error());
     if (!catalog.errors.empty()) return kExitUsage;
     // Undecided cells are not met: the run could not show what the manifest claims.
-    return tally(*results).all_met() ? kExitOk : kExitMissed;
+    return tally(results).all_met() ? kExitOk : kExitMissed;
 }
 
 }  // namespace hangar::cli

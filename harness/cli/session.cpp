@@ -13,7 +13,9 @@
 #include "commands.hpp"
 #include "hangar/atomic_file.hpp"
 #include "hangar/watchdog.hpp"
+#include "progress.hpp"
 #include "report_set.hpp"
+#include "table.hpp"
 
 namespace hangar::cli {
 
@@ -114,6 +116,50 @@ Status finish_reports(const Session& session, const reports::ResultsFile& result
         entries = std::move(*read);
     }
     return reports::write_reports(session.dir, results.cells(), results.context(), entries);
+}
+
+namespace {
+
+class Observers : public RunObserver {
+public:
+    explicit Observers(std::vector<RunObserver*> all) : all_(std::move(all)) {}
+    void run_started(const Cell& c, int r) override {
+        for (auto* o : all_) o->run_started(c, r);
+    }
+    void run_finished(const Cell& c, const RunRecord& r) override {
+        for (auto* o : all_) o->run_finished(c, r);
+    }
+    void cell_finished(const CellResult& c) override {
+        for (auto* o : all_) o->cell_finished(c);
+    }
+
+private:
+    std::vector<RunObserver*> all_;
+};
+
+int total_runs(const std::vector<Cell>& cells) {
+    int n = 0;
+    for (const auto& c : cells) n += c.applicable() ? c.repeat : 0;
+    return n;
+}
+
+}  // namespace
+
+Result<MatrixRun> run_matrix(const std::vector<Cell>& cells, const RunnerConfig& config, const Session& session,
+                             reports::RunContext context, bool quiet, const std::string& history) {
+    reports::ResultsFile results_file(session.results, std::move(context));
+    Progress progress(static_cast<int>(cells.size()), total_runs(cells), isatty(STDERR_FILENO) != 0);
+    std::vector<RunObserver*> observers{&results_file};
+    if (!quiet) observers.push_back(&progress);
+    Observers all(observers);
+    auto results = run_cells(cells, config, all);
+    if (!quiet) progress.finish();
+    if (!results) return results.error();
+    const bool interrupted = config.interrupt && config.interrupt->requested();
+    MatrixRun run{std::move(*results), results_file.finish(!interrupted)};
+    if (run.written) run.written = finish_reports(session, results_file, history, true);
+    std::fputs(reports::render_table(run.results).c_str(), stdout);
+    return run;
 }
 
 }  // namespace hangar::cli

@@ -38,4 +38,13 @@ Result<Session> open_session(const std::vector<Cell>& cells, const RunnerConfig&
 Status finish_reports(const Session& session, const reports::ResultsFile& results, const std::string& history,
                       bool append);
 
+// What `run` and `exec --method` do with their matrix: run it with progress lines (unless
+// `quiet`), keep results.json current, then write every report and print the table.
+struct MatrixRun {
+    std::vector<CellResult> results;
+    Status written;  // every report written
+};
+Result<MatrixRun> run_matrix(const std::vector<Cell>& cells, const RunnerConfig& config, const Session& session,
+                             reports::RunContext context, bool quiet, const std::string& history);
+
 }  // namespace hangar::cli

@@ -250,20 +250,22 @@ RunEvents read_events(const std::filesystem::path& file, size_t limit) {
         } else if (event == "hook_loaded") {
             events.hook_pids.push_back(pid);
         } else if (event == "main_run") {
-            ++events.main_runs;
+            if (str(j, "as", 20) == "__main__") ++events.main_runs;
         } else if (event == "child_start") {
             std::string method = str(j, "method", 40);
             ++events.child_starts[method.empty() ? "unknown" : method];
         } else if (event == "reimport_line") {
             const std::pair key{str(j, "file", 300), static_cast<int>(num(j, "line"))};
+            const bool action = j.value("action", false) == true;
             if (!line_index.count(key)) {
                 line_index[key] = events.reimported.size();
-                events.reimported.push_back({key.first, key.second, str(j, "source", 200), 0});
+                events.reimported.push_back({key.first, key.second, str(j, "source", 200), 0, action});
             }
             auto& pids = line_pids[key];
             if (std::find(pids.begin(), pids.end(), pid) == pids.end()) pids.push_back(pid);
             events.reimported[line_index[key]].processes = static_cast<int>(pids.size());
-            if (std::find(reimporting.begin(), reimporting.end(), pid) == reimporting.end()) reimporting.push_back(pid);
+            if (action && std::find(reimporting.begin(), reimporting.end(), pid) == reimporting.end())
+                reimporting.push_back(pid);
         } else if (event == "hook_error") {
             if (events.hook_errors.size() < 10) events.hook_errors.push_back(str(j, "where", 100) + ": " + str(j, "error"));
         }

@@ -30,7 +30,7 @@ bool parse_number(std::string_view s, Number& out) {
 }
 
 const char* kGrammar =
-    "expected pass, fail, hang, not-pass or 'hang-rate >= X', optionally followed by "
+    "expected pass, fail, hang, not-pass, any or 'hang-rate >= X', optionally followed by "
     "', starts == N' or ', starts > N', and by ', hazard', ', no hazard' or ', hazard-rate >= X'";
 
 }  // namespace
@@ -48,6 +48,7 @@ Result<Expectation> parse_expectation(std::string_view text) {
     else if (outcome == "fail") e.kind = Expectation::Kind::fail;
     else if (outcome == "hang") e.kind = Expectation::Kind::hang;
     else if (outcome == "not-pass") e.kind = Expectation::Kind::not_pass;
+    else if (outcome == "any") e.kind = Expectation::Kind::any;
     else if (consume(outcome, "hang-rate") && consume(outcome, ">=")) {
         e.kind = Expectation::Kind::hang_rate;
         if (!parse_number(outcome, e.min_hang_rate) || !(e.min_hang_rate > 0 && e.min_hang_rate <= 1))
@@ -128,6 +129,8 @@ Judgement judge(const Expectation& expect, const std::vector<RunFacts>& runs) {
             break;
         case Expectation::Kind::not_pass:
             if (passes != 0) return missed(seen("no run to pass", passes));
+            break;
+        case Expectation::Kind::any:
             break;
         case Expectation::Kind::hang_rate: {
             Interval ci = wilson95(hangs, n);

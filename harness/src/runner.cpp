@@ -69,15 +69,14 @@ void prepend_env(std::vector<std::string>& env, const std::string& name, const s
     env.push_back(prefix + value);
 }
 
-// What the detector saw, from the run's events file, once the tree is gone.
-RunRecord::Hazards read_hazards(const Cell& cell, const std::filesystem::path& events_file) {
+// What the detector saw.
+RunRecord::Hazards read_hazards(const Cell& cell, RunEvents events, const std::filesystem::path& events_file) {
     RunRecord::Hazards h;
     if (cell.sanitizer != Sanitizer::none) {
         h.note = "not checked under " + std::string(to_string(cell.sanitizer)) +
                  ": the sanitizer's runtime must be the first library loaded";
         return h;
     }
-    RunEvents events = read_events(events_file);
     h.checked = !events.forkwatch_pids.empty();
     if (!h.checked)
         h.note = "the detector did not load in any process of the run (a statically linked or setuid program "
@@ -87,6 +86,29 @@ RunRecord::Hazards read_hazards(const Cell& cell, const std::filesystem::path& e
     h.shown = std::move(events.forks);
     name_frames(h.shown, events_file.parent_path());
     return h;
+}
+
+// What the run's events file says, once the tree is gone: the detector's hazards (with
+// --hazards) and the Python hook's trace (where it ran).
+void read_run_events(RunRecord& record, const Cell& cell, const RunnerConfig& config) {
+    const auto file = record.evidence / "events.jsonl";
+    const bool hazards = !config.forkwatch.empty();
+    if (!hazards && !cell.launch.python_hook) return;
+    RunEvents events = read_events(file);
+    if (!events.hook_pids.empty()) {
+        RunRecord::PythonTrace t;
+        t.processes = static_cast<int>(events.hook_pids.size());
+        t.main_runs = events.main_runs;
+        t.child_starts = events.child_starts;
+        t.reimporting_children = events.reimporting_children;
+        t.reimported = events.reimported;
+        // A script says where its workflow starts by printing the marker; without one, the
+        // workflow starts where the main script runs, and again in each child that re-runs
+        // one of its action lines.
+        if (record.workflow_starts == 0) record.workflow_starts = t.main_runs + t.reimporting_children;
+        record.python = std::move(t);
+    }
+    if (hazards) record.hazards = read_hazards(cell, std::move(events), file);
 }
 
 // What the run printed, once its tree is gone: counts, and whether it was cut.
@@ -153,7 +175,7 @@ RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& 
     tree->kill();
 
     record_output(record, **output, config);
-    if (!config.forkwatch.empty()) record.hazards = read_hazards(cell, record.evidence / "events.jsonl");
+    read_run_events(record, cell, config);
     if (recording) settle_trace(record, *config.recorder, trace_dir);
     if (cell.sanitizer != Sanitizer::none)
         record.findings = parse_findings(read_text(spec->stderr_path, config.max_output + 4096));
@@ -184,10 +206,12 @@ Result<CommandSpec> command_for(const Cell& cell, const RunnerConfig& config, co
     spec.environment.push_back("PYTHONDONTWRITEBYTECODE=1");
     // Lets evidence capture get every thread's Python stack with one SIGABRT.
     spec.environment.push_back("PYTHONFAULTHANDLER=1");
+    for (const auto& e : l.env) spec.environment.push_back(e);
     // --hazards: a sanitizer's runtime must come first in the process, so its cells run
     // without the detector (their record says so).
-    if (!config.forkwatch.empty() && cell.sanitizer == Sanitizer::none) {
-        prepend_env(spec.environment, "LD_PRELOAD", config.forkwatch.string(), ':');
+    const bool detector = !config.forkwatch.empty() && cell.sanitizer == Sanitizer::none;
+    if (detector) prepend_env(spec.environment, "LD_PRELOAD", config.forkwatch.string(), ':');
+    if (detector || l.python_hook) {
         spec.environment.push_back("HANGAR_EVENTS_FILE=" + (evidence / "events.jsonl").string());
         if (!config.python_hook.empty()) prepend_env(spec.environment, "PYTHONPATH", config.python_hook.string(), ':');
     }

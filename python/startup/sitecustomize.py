@@ -259,11 +259,32 @@ def _main_starting(code, mod_name):
     return None
 
 
+def _action_lines(filename):
+    """The lines of the script's top-level statements that start or open something (what
+    `hangar check` reports), so that a re-run line says whether it re-ran the workflow or only
+    set things up (imports, definitions, constants). Read once per re-running child."""
+    try:
+        import importlib.util
+        path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "hangar_check.py")
+        spec = importlib.util.spec_from_file_location("_hangar_check", path)
+        checker = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(checker)
+        result, _ = checker.check(filename)
+        lines = set()
+        for finding in result["findings"]:
+            lines.update(range(finding["line"], finding["end_line"] + 1))
+        return lines
+    except Exception as exc:
+        _error("action_lines", exc)
+        return set()
+
+
 def _module_tracer(code, filename):
     """A global trace function that traces only the frame running `code` (the re-run main
     script's top level), writing reimport_line once per line, and removes itself when that
     frame returns. Other frames get None, so they cost one call each and no line events."""
     seen = set()
+    actions = []  # read at the first line: [set of lines]
 
     def lines(frame, event, arg):
         if event == "line":
@@ -271,8 +292,11 @@ def _module_tracer(code, filename):
             if lineno not in seen:
                 seen.add(lineno)
                 try:
+                    if not actions:
+                        actions.append(_action_lines(filename))
                     _write({"event": "reimport_line", "pid": os.getpid(), "file": filename,
-                            "line": lineno, "source": _source_line(filename, lineno)})
+                            "line": lineno, "source": _source_line(filename, lineno),
+                            "action": lineno in actions[0]})
                 except Exception as exc:
                     _error("reimport_line", exc)
         elif event == "return" and sys.gettrace() is calls:

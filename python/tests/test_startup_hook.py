@@ -19,6 +19,12 @@ def re_runs(at_least):
                               if r["event"] == "main_run" and r["as"] == "__mp_main__") >= at_least
 
 
+def re_ran_line(line, at_least):
+    """An `until` for run_program: at least this many children reached this line of it."""
+    return lambda events: sum(1 for r in events
+                              if r["event"] == "reimport_line" and r["line"] == line) >= at_least
+
+
 class StartUp(unittest.TestCase):
 
     def test_without_hangar_variables_only_the_shadowed_sitecustomize_runs(self):
@@ -97,7 +103,7 @@ class StartMethods(unittest.TestCase):
         for method in ("spawn", "forkserver"):
             with self.subTest(method=method):
                 run = run_program(["unguarded_pool.py"], method=method, timeout=20,
-                                  until=re_runs(4))
+                                  until=re_ran_line(11, 4))
                 self.assertTrue(run.stopped, "the run ended by itself: %s" % run.stderr[-500:])
                 re_run = run.records("main_run", **{"as": "__mp_main__"})
                 self.assertGreaterEqual(len(re_run), 4)
@@ -105,6 +111,7 @@ class StartMethods(unittest.TestCase):
                 self.assertGreaterEqual(len(pool_line), 4)
                 self.assertEqual(pool_line[0]["source"], "pool = multiprocessing.Pool(2)")
                 self.assertEqual(pool_line[0]["file"], os.path.join(PROGRAMS, "unguarded_pool.py"))
+                self.assertTrue(all(r["action"] for r in pool_line), pool_line[0])  # what check reports
                 self.assertIn("bootstrapping phase", run.stderr)
                 # Lines after the pool never run in a child: the Pool line raised.
                 self.assertEqual(run.records("reimport_line", line=12), [])

@@ -81,6 +81,8 @@ std::vector<RunRecord> runs_for(const Cell& cell, double hang_p, const fs::path&
             case Expectation::Kind::not_pass:
                 fail = true;
                 break;
+            case Expectation::Kind::any:
+                break;
             case Expectation::Kind::hang_rate:
                 hang = std::uniform_real_distribution<>(0, 1)(rng) < hang_p;
                 break;

@@ -43,15 +43,18 @@ struct RunEvents {
 
     // The Python start-up hook.
     std::vector<long> hook_pids;                // Python processes it ran in
-    int main_runs = 0;                          // processes that ran the main script's top level
+    int main_runs = 0;                          // processes that ran the main script as __main__
     std::map<std::string, int> child_starts;    // start method really used -> children started
     struct Line {
         std::string file;
         int line = 0;
         std::string source;
-        int processes = 0;  // children that re-ran it
+        int processes = 0;    // children that re-ran it
+        bool action = false;  // it starts or opens something (what hangar check reports)
     };
     std::vector<Line> reimported;  // top-level lines children re-ran as __mp_main__, in order
+    // Children that re-ran an action line of the main script: the workflow started again in
+    // them (a guarded script's children re-run only its imports and definitions).
     int reimporting_children = 0;
     std::vector<std::string> hook_errors;
 

@@ -17,7 +17,8 @@ namespace hangar {
 struct Expectation {
     // pass / fail / hang: every run; not-pass: no run passes; hang-rate: at least
     // `min_hang_rate` of the runs hang.
-    enum class Kind { pass, fail, hang, not_pass, hang_rate };
+    // any: nothing expected, the runs are only watched (hangar exec --method without --expect).
+    enum class Kind { pass, fail, hang, not_pass, hang_rate, any };
     struct Starts {  // how often a re-import workflow body may start in one run
         enum class Op { eq, gt } op;
         int count;
@@ -39,7 +40,7 @@ struct Expectation {
 
 // Grammar: OUTCOME [", starts" ("==" | ">") N] [", hazard" | ", no hazard" |
 // ", hazard-rate >=" X], where OUTCOME
-// is pass | fail | hang | not-pass | "hang-rate >=" X with 0 < X <= 1.
+// is pass | fail | hang | not-pass | any | "hang-rate >=" X with 0 < X <= 1.
 Result<Expectation> parse_expectation(std::string_view text);
 
 // `hang-rate >= X` is met when the 95% Wilson interval of the observed rate lies at or

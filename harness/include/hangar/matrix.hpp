@@ -19,6 +19,10 @@ struct Launch {
     std::string binary;                // native: file name in the scenario bin folder ("-tsan" etc. included)
     std::vector<std::string> args;     // placed before `--method M`
     std::vector<std::string> command;  // when set, run as it is, without `--method` (hangar exec)
+    std::vector<std::string> env;      // NAME=value added to the run's environment (HANGAR_START_METHOD)
+    // A Python program run unmodified: hangar's start-up hook goes in (python/startup), to
+    // set the start method and to trace what re-runs in children (hangar exec --method).
+    bool python_hook = false;
 };
 
 struct Cell {

@@ -45,6 +45,16 @@ struct RunRecord {
         std::vector<ForkHazard> shown;  // the first of them
     };
     std::optional<Hazards> hazards;
+    // Where hangar's Python start-up hook ran: what each child was started with, and what
+    // of the main script children re-ran (spawn and forkserver re-import it).
+    struct PythonTrace {
+        int processes = 0;                        // Python processes the hook ran in
+        int main_runs = 0;                        // of them, running the main script's top level
+        std::map<std::string, int> child_starts;  // start method really used -> children
+        int reimporting_children = 0;
+        std::vector<RunEvents::Line> reimported;  // the main script's lines they re-ran
+    };
+    std::optional<PythonTrace> python;
 
     // Whether this run showed a fork hazard; unset when the detector did not run in it.
     std::optional<bool> had_hazard() const {
