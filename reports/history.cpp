@@ -35,6 +35,8 @@ Status append_history(const std::filesystem::path& file, const std::vector<CellR
 }
 
 Result<std::vector<HistoryEntry>> read_history(const std::filesystem::path& file) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) return error("history " + file.string() + " is not a regular file");
     std::ifstream in(file);
     if (!in) return error("cannot read history " + file.string());
     std::vector<HistoryEntry> entries;

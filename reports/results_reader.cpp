@@ -89,6 +89,9 @@ RunRecord run_from(const nlohmann::json& r, const std::string& where) {
 }  // namespace
 
 Result<LoadedResults> read_results(const std::filesystem::path& file) {
+    // A FIFO or a device would block the reader, or never end.
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) return error(file.string() + ": not a regular file");
     std::ifstream in(file);
     if (!in) return error("cannot read " + file.string());
     LoadedResults out;

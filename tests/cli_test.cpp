@@ -2,6 +2,7 @@
 // what is left behind when it is interrupted or killed.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <fstream>
@@ -27,6 +28,7 @@ struct BadInput {
 TEST(Cli, BadInputGetsOneLineAndExitTwoAndWritesNothing) {
     TempDir dir;
     std::ofstream(dir.path() / "a-file") << "x";
+    ASSERT_EQ(mkfifo((dir.path() / "fifo").c_str(), 0644), 0);
     const std::vector<BadInput> cases = {
         {{"run", "nope"}, "unknown scenario 'nope'; known: fixture"},
         {{"run", "fixture/nope"}, "fixture has: passes"},
@@ -49,6 +51,9 @@ TEST(Cli, BadInputGetsOneLineAndExitTwoAndWritesNothing) {
         {{"exec", "--", "/tmp"}, "it is a folder"},
         {{"exec", "--", "/nonexistent/program"}, "cannot execute"},
         {{"report", "/nonexistent.json", "--out", "x"}, "nonexistent"},
+        {{"report", (dir.path() / "fifo").string(), "--out", "x"}, "not a regular file"},  // would block
+        {{"run", "--timeout", "0x10"}, "not a number of seconds"},
+        {{"run", "--timeout", "infinity"}, "not a number of seconds"},
     };
     for (const auto& c : cases) {
         TempDir cwd;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <regex>
 
 #include "commands.hpp"
 #include "hangar/process.hpp"
@@ -30,13 +31,19 @@ std::string shown(const std::string& text) { return text.size() > 24 ? text.subs
 
 }  // namespace
 
+// Plain decimal: strtod would also take hex ("0x10") and "infinity".
+bool decimal(const std::string& text) {
+    static const std::regex number(R"([0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?)");
+    return text.size() < 40 && std::regex_match(text, number);
+}
+
 CLI::Validator seconds_check() {
     return CLI::Validator(
         [](std::string& text) -> std::string {
             char* end = nullptr;
             errno = 0;
-            const double s = std::strtod(text.c_str(), &end);
-            if (text.empty() || *end != '\0' || errno || !std::isfinite(s) || s < 0.001 || s > 604800)
+            const double s = decimal(text) ? std::strtod(text.c_str(), &end) : -1;
+            if (s < 0 || errno || !std::isfinite(s) || s < 0.001 || s > 604800)
                 return "'" + shown(text) + "' is not a number of seconds from 0.001 to 604800";
             return "";
         },
