@@ -4,8 +4,11 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <thread>
+
 #include "hangar/pid_namespace.hpp"
 #include "hangar/process.hpp"
+#include "hangar/stall.hpp"
 #include "hangar/watchdog.hpp"
 
 extern char** environ;
@@ -49,6 +52,39 @@ BENCHMARK_CAPTURE(Supervised, kept_namespace, Containment::kept_namespace)->Unit
 BENCHMARK_CAPTURE(Supervised, new_namespace, Containment::new_namespace)->Unit(benchmark::kMicrosecond)->UseRealTime();
 // What containment costs: the same without it.
 BENCHMARK_CAPTURE(Supervised, direct_child, Containment::none)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// What one stall-detection sample costs, on trees of three shapes: a busy one (a sample
+// stops at the first running thread), one that sleeps (a timed wait), and a Python pool
+// stuck for good (five processes: every thread, wait and open file is read).
+void StallSample(benchmark::State& state, std::vector<std::string> argv) {
+    hangar::CommandSpec spec;
+    spec.argv = std::move(argv);
+    spec.environment = hangar::current_environment();
+    spec.stdout_path = "/dev/null";
+    spec.stderr_path = "/dev/null";
+    auto tree = hangar::ProcessTree::launch(spec);
+    if (!tree) {
+        state.SkipWithError(tree.error().message.c_str());
+        return;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // until it has its shape
+    for (auto _ : state) {
+        hangar::StallDetector detector;
+        benchmark::DoNotOptimize(detector.observe(tree->root_pid(), std::chrono::steady_clock::now()));
+    }
+}
+BENCHMARK_CAPTURE(StallSample, busy, {"/bin/sh", "-c", "while :; do :; done"})
+    ->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_CAPTURE(StallSample, sleeping, {"/bin/sleep", "1000"})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_CAPTURE(StallSample, stuck_pool,
+                  {"/usr/bin/python3", "-c",
+                   "import multiprocessing as mp, threading\n"
+                   "if __name__ == '__main__':\n"
+                   "    pool = mp.Pool(4)\n"
+                   "    lock = threading.Lock()\n"
+                   "    lock.acquire()\n"
+                   "    lock.acquire()\n"})
+    ->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
 

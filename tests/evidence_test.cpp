@@ -8,6 +8,7 @@
 
 #include "hangar/watchdog.hpp"
 #include "pid_watch.hpp"
+#include "run_hangar.hpp"
 
 namespace hangar {
 namespace {
@@ -47,6 +48,56 @@ TEST(Evidence, AStuckDebuggerIsKilledAndTheCaptureFinishes) {
     std::string summary = testing::slurp(dir.path() / "evidence" / "summary.txt");
     EXPECT_NE(summary.find("Last lines of stderr"), std::string::npos) << summary;
     EXPECT_NE(summary.find("WEDGED"), std::string::npos) << summary;
+}
+
+// The signature and the evidence name the root of the wait-for graph, through `hangar exec`.
+struct Hang {
+    std::string signature, summary;
+};
+
+Hang exec_hang(const TempDir& dir, std::vector<std::string> command, const std::string& timeout = "30") {
+    std::vector<std::string> args{"exec", "--timeout", timeout, "--json", "r.json", "--"};
+    args.insert(args.end(), command.begin(), command.end());
+    testing::run_hangar(args, dir.path(), {}, false);
+    auto run = testing::read_json(dir.path() / "r.json")["cells"][0]["runs"][0];
+    Hang h;
+    h.signature = run.value("signature", "");
+    h.summary = testing::slurp(std::filesystem::path(run["evidence"].get<std::string>()) / "evidence" / "summary.txt");
+    return h;
+}
+
+TEST(Evidence, NamesTheWriteAPipeCycleHangsOnAndPrintsTheGraph) {
+    TempDir dir;
+    Hang h = exec_hang(dir, {TREE_MAKER, "pipe-cycle"});
+    EXPECT_NE(h.signature.find("pipe_cycle"), std::string::npos) << h.signature;
+    EXPECT_NE(h.summary.find("root of the wait: pid"), std::string::npos) << h.summary;
+    EXPECT_NE(h.summary.find("writes pipe:["), std::string::npos) << h.summary;
+    EXPECT_NE(h.summary.find("whose readers are pid"), std::string::npos) << h.summary;
+    EXPECT_NE(h.summary.find("No thread is live"), std::string::npos) << h.summary;
+}
+
+TEST(Evidence, SaysAMutexsOwnerIsNotInItsProcess) {
+    TempDir dir;
+    Hang h = exec_hang(dir, {TREE_MAKER, "wedge"});
+    EXPECT_EQ(h.signature, "main > wedge (owner not in this process: held across fork)");
+    EXPECT_NE(h.summary.find("owner not in this process: held across fork (it is thread"), std::string::npos)
+        << h.summary;
+}
+
+TEST(Evidence, ATimeoutNamesTheThreadThatCouldStillAct) {
+    TempDir dir;
+    Hang h = exec_hang(dir, {TREE_MAKER, "wedge-polling"}, "1");
+    EXPECT_NE(h.summary.find("not proven a deadlock: pid"), std::string::npos) << h.summary;
+    EXPECT_NE(h.summary.find("nanosleep"), std::string::npos) << h.summary;
+    EXPECT_NE(h.summary.find("could act"), std::string::npos) << h.summary;
+    EXPECT_NE(h.signature.find("(owner not in this process"), std::string::npos) << h.signature;  // the stuck child
+}
+
+TEST(Evidence, NamesTheGilsHolderNotItsWaiter) {
+    TempDir dir;
+    Hang h = exec_hang(dir, {"/usr/bin/python3", GIL_HOLDER_PY, "stuck"});
+    EXPECT_EQ(h.signature, "gil_holder.py:<module>");
+    EXPECT_NE(h.summary.find("waits for the GIL"), std::string::npos) << h.summary;
 }
 
 }  // namespace

@@ -75,5 +75,54 @@ TEST(Signature, NamesThePythonFrameWhereTheCurrentThreadWaits) {
     EXPECT_EQ(python_signature(stacks[1]), "x.py:drain");  // threading's wait says nothing
 }
 
+// eu-stack -i -m of a forked child stuck in libgomp (no symbols for its internals) and of
+// one stuck in pthread_mutex_lock called from main.
+const char* kModules = R"(PID 32314 - process
+TID 32315:
+#0  0x00007fe2b212764e - /usr/lib/x86_64-linux-gnu/libgomp.so.1.0.0
+#1  0x00007fe2b2124d68 - /usr/lib/x86_64-linux-gnu/libgomp.so.1.0.0
+#2  0x00007fe2b2120a10 GOMP_parallel - /usr/lib/x86_64-linux-gnu/libgomp.so.1.0.0
+#3  0x000055fb158d915a parallel_sum - /work/corpus/libgomp_fork
+#4  0x000055fb158d916a main - /work/corpus/libgomp_fork
+TID 32316:
+#0  0x00007f8efeea412b futex_wait - /usr/lib/x86_64-linux-gnu/libc.so.6
+#1  0x00007f8efeea412b __GI___lll_lock_wait - /usr/lib/x86_64-linux-gnu/libc.so.6
+#2  0x00007f8efeeaa482 lll_mutex_lock_optimized - /usr/lib/x86_64-linux-gnu/libc.so.6
+#3  0x00007f8efeeaa482 ___pthread_mutex_lock - /usr/lib/x86_64-linux-gnu/libc.so.6
+#4  0x0000563e411f42b1 main - /work/corpus/heartbeat
+#5  0x00007f8efee4524a __libc_start_call_main - /usr/lib/x86_64-linux-gnu/libc.so.6
+#6  0x00007f8efee45305 __libc_start_main_impl - /usr/lib/x86_64-linux-gnu/libc.so.6
+#7  0x0000563e411f3e91 _start - /work/corpus/heartbeat
+)";
+
+TEST(Signature, NamesFramesWithoutSymbolsByModuleAndOffset) {
+    ModuleBases bases = module_bases(
+        "7fe2b2108000-7fe2b210c000 r--p 00000000 fe:00 21 /usr/lib/x86_64-linux-gnu/libgomp.so.1.0.0\n"
+        "7fe2b210c000-7fe2b2130000 r-xp 00004000 fe:00 21 /usr/lib/x86_64-linux-gnu/libgomp.so.1.0.0\n");
+    EXPECT_EQ(bases.at("/usr/lib/x86_64-linux-gnu/libgomp.so.1.0.0"), 0x7fe2b2108000u);
+    auto frames = native_frames(kModules, 32315, &bases);
+    ASSERT_EQ(frames.size(), 4u);  // the run of unnamed libgomp frames is kept as its innermost
+    EXPECT_EQ(frames[0], "libgomp.so.1.0.0+0x1f64e");
+    EXPECT_EQ(native_signature(frames), "GOMP_parallel > libgomp.so.1.0.0+0x1f64e");
+    EXPECT_EQ(native_frames(kModules, 32315)[0], "libgomp.so.1.0.0");  // no bases: the module alone
+    EXPECT_EQ(native_frames(kModules, 32316)[3], "___pthread_mutex_lock");  // " - module" is cut
+}
+
+TEST(Signature, IsNeverJustMainAndTheStartUpFramesWhenALibraryFrameIsThere) {
+    EXPECT_EQ(native_signature(native_frames(kModules, 32316)), "main > pthread_mutex_lock");
+    EXPECT_EQ(native_signature({"futex_wait", "main", "__libc_start_call_main"}), "main > futex_wait");
+    EXPECT_EQ(native_signature({"reader", "start_thread", "clone3"}), "start_thread > reader");
+}
+
+TEST(Signature, KeepsEachPythonThreadsIdentifier) {
+    auto stacks = python_thread_stacks(kFaulthandler);
+    ASSERT_EQ(stacks.size(), 2u);
+    EXPECT_EQ(stacks[0].thread, 0x00007f4ad1f2d6c0u);
+    EXPECT_FALSE(stacks[0].current);
+    EXPECT_EQ(stacks[1].thread, 0x00007f4ad2485040u);
+    EXPECT_TRUE(stacks[1].current);
+    EXPECT_EQ(stacks[1].frames[0].function, "flush");
+}
+
 }  // namespace
 }  // namespace hangar

@@ -2,7 +2,12 @@
 #include "hangar/stall.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <array>
+
+#include "fake_facts.hpp"
 #include "hangar/watchdog.hpp"
 #include "pid_watch.hpp"
 
@@ -38,13 +43,20 @@ TEST(StallDetection, AChildWedgedOnAnInheritedMutexIsADeadlockLongBeforeTheLimit
     Watched w = supervise({"wedge"}, std::chrono::seconds(30));
     EXPECT_EQ(w.ending.kind, Ending::Kind::deadlocked);
     EXPECT_LT(w.elapsed, std::chrono::seconds(10));
-    EXPECT_GE(w.time_to_verdict, StallOptions{}.confirm);
+    EXPECT_GE(w.time_to_verdict, StallOptions{}.confirm_structural);  // the owner is in the parent
 }
 
 TEST(StallDetection, AProcessThatSleepsIsNotADeadlock) {
     Watched w = supervise({"nap", "700"}, std::chrono::seconds(30));
     EXPECT_EQ(w.ending.kind, Ending::Kind::exited);
     EXPECT_EQ(w.ending.code, 0);
+}
+
+// Nothing can act before the 1.5 s limit, but nothing is stuck for good either: the
+// sleep ends after 60 s. That is a timeout (too slow), never a deadlock.
+TEST(StallDetection, ASleepPastTheLimitIsATimeoutNotADeadlock) {
+    Watched w = supervise({"nap", "60000"}, std::chrono::milliseconds(1500));
+    EXPECT_EQ(w.ending.kind, Ending::Kind::timed_out);
 }
 
 TEST(StallDetection, AParentReadingAPipeFromALateChildIsNotADeadlock) {
@@ -75,6 +87,107 @@ TEST(StallDetection, AWedgedChildWhoseParentPollsWithADeadlineIsATimeout) {
     EXPECT_EQ(w.ending.kind, Ending::Kind::timed_out);
 }
 
+// Each class of hang the wait-for graph proves, next to its healthy twin. A twin waits
+// 700 ms, far longer than the confirmation window: a false verdict would have come first.
+using namespace std::chrono_literals;
+
+bool alarms_visible() { return access("/proc/timer_list", R_OK) == 0; }
+
+TEST(StallDetection, AChildWritingAFullPipeItsParentNeverReadsIsADeadlock) {
+    Watched w = supervise({"pipe-cycle"}, 30s);
+    EXPECT_EQ(w.ending.kind, Ending::Kind::deadlocked);
+    EXPECT_LT(w.elapsed, 10s);
+}
+
+TEST(StallDetection, AChildReadingAPipeWhoseWriterSleepsIsNotADeadlock) {
+    Watched w = supervise({"sleeping-writer", "700"}, 30s);
+    EXPECT_EQ(w.ending.kind, Ending::Kind::exited);
+    EXPECT_EQ(w.ending.code, 0);
+}
+
+TEST(StallDetection, APollWithADeadlineThatThenActsIsNotADeadlock) {
+    Watched w = supervise({"poll-then-act", "700"}, 30s);
+    EXPECT_EQ(w.ending.kind, Ending::Kind::exited);
+    EXPECT_EQ(w.ending.code, 0);
+}
+
+TEST(StallDetection, APollWhoseDeadlineIsPastTheRunsLimitIsADeadlock) {
+    Watched w = supervise({"poll-then-act", "60000"}, 10s);
+    EXPECT_EQ(w.ending.kind, Ending::Kind::deadlocked);
+    EXPECT_LT(w.elapsed, 5s);
+}
+
+TEST(StallDetection, AWatchdogThatKillsAndRestartsAStuckChildPasses) {
+    Watched w = supervise({"watchdog-restart"}, 30s);
+    EXPECT_EQ(w.ending.kind, Ending::Kind::exited);
+    EXPECT_EQ(w.ending.code, 0);
+}
+
+TEST(StallDetection, AnAlarmThatBreaksALockWaitIsNotADeadlock) {
+    Watched w = supervise({"alarm-lock", "700"}, 30s);
+    EXPECT_EQ(w.ending.kind, Ending::Kind::exited);
+    EXPECT_EQ(w.ending.code, 0);
+}
+
+TEST(StallDetection, ALockWaitWithAHandlerButNoAlarmPendingIsADeadlock) {
+    if (!alarms_visible()) {
+        // Not root: a caught SIGALRM alone keeps the run alive, as an alarm might be armed.
+        Watched w = supervise({"alarm-lock", "0"}, 1s);
+        EXPECT_EQ(w.ending.kind, Ending::Kind::timed_out);
+        return;
+    }
+    // Another test's alarm may be pending for a moment; then this one's verdict waits for it.
+    Watched w = supervise({"alarm-lock", "0"}, 30s);
+    EXPECT_EQ(w.ending.kind, Ending::Kind::deadlocked);
+}
+
+TEST(StallDetection, AnAlarmThatKillsAStuckChildIsNotADeadlock) {
+    if (!alarms_visible()) GTEST_SKIP() << "/proc/timer_list is root's: the alarm's default action is the blind spot";
+    Watched w = supervise({"alarm-kill", "700"}, 30s);
+    EXPECT_EQ(w.ending.kind, Ending::Kind::exited);
+    EXPECT_EQ(w.ending.code, 0);
+}
+
+TEST(StallDetection, ASocketReadWithSoRcvtimeoIsNotADeadlock) {
+    Watched w = supervise({"rcvtimeo", "700"}, 30s);
+    EXPECT_EQ(w.ending.kind, Ending::Kind::exited);
+    EXPECT_EQ(w.ending.code, 0);
+}
+
+TEST(StallDetection, ASocketReadWhosePeerIsStuckIsADeadlock) {
+    Watched w = supervise({"rcvtimeo", "0"}, 30s);
+    EXPECT_EQ(w.ending.kind, Ending::Kind::deadlocked);
+}
+
+TEST(StallDetection, ATimedLockWhoseDeadlineComesBeforeTheLimitIsNotADeadlock) {
+    Watched w = supervise({"timed-lock", "700"}, 30s);
+    EXPECT_EQ(w.ending.kind, Ending::Kind::exited);
+    EXPECT_EQ(w.ending.code, 0);
+}
+
+// The lock can never be released (its owner stayed in the parent), but the wait ends at
+// its deadline and the child then exits: slow, not stuck, so a timeout and not a deadlock.
+TEST(StallDetection, ATimedLockWhoseDeadlineIsPastTheLimitIsATimeoutNotADeadlock) {
+    Watched w = supervise({"timed-lock", "60000"}, 1500ms);
+    EXPECT_EQ(w.ending.kind, Ending::Kind::timed_out);
+}
+
+TEST(StallDetection, ALockAndPipeCycleInOneProcessIsADeadlock) {
+    Watched w = supervise({"lock-pipe-cycle"}, 30s);
+    EXPECT_EQ(w.ending.kind, Ending::Kind::deadlocked);
+}
+
+TEST(StallDetection, AGilWaiterWhoseHolderIsStuckIsADeadlock) {
+    Watched w = supervise_command({"/usr/bin/python3", GIL_HOLDER_PY, "stuck"}, 30s);
+    EXPECT_EQ(w.ending.kind, Ending::Kind::deadlocked);
+}
+
+TEST(StallDetection, AGilWaiterWhoseHolderIsAnsweredLateIsNotADeadlock) {
+    Watched w = supervise_command({"/usr/bin/python3", GIL_HOLDER_PY, "late", "700"}, 30s);
+    EXPECT_EQ(w.ending.kind, Ending::Kind::exited);
+    EXPECT_EQ(w.ending.code, 0);
+}
+
 TEST(ClassifyWait, ReadsTheBlockingCall) {
     EXPECT_EQ(classify_wait('S', "202 0x36fa2260 0x189 0x0 0x0 0x0 0xffffffff 0x7ffd 0x7f1\n"),
               Wait::private_futex_untimed);
@@ -91,43 +204,79 @@ TEST(ClassifyWait, ReadsTheBlockingCall) {
     EXPECT_EQ(classify_wait('D', "0 0x3 0x0 0x0 0x0 0x0 0x0 0x0 0x0\n"), Wait::uninterruptible);
 }
 
-ProcessState process(pid_t pid, std::vector<Wait> waits, uint64_t cpu = 0) {
-    ProcessState p;
-    p.pid = pid;
-    pid_t tid = pid;
-    for (Wait w : waits) {
-        ThreadState t;
-        t.tid = tid++;
-        t.wait = w;
-        t.cpu_time = cpu;
-        p.threads.push_back(t);
-    }
-    return p;
+using testing::blocked;
+using testing::FakeFacts;
+using testing::process_of;
+
+constexpr uint64_t kAny = ~uint64_t{0};  // wait4(-1, ...)
+
+ThreadState private_lock(pid_t tid, uint64_t cpu = 0) {
+    ThreadState t = blocked(tid, SYS_futex, {0x5000, 0x80 /*FUTEX_WAIT|PRIVATE*/, 2, 0, 0, 0});
+    t.cpu_time = cpu;
+    return t;
 }
 
-TEST(JudgeSample, NeedsAWedgedProcessAndNothingAwake) {
-    auto wedged = process(20, {Wait::private_futex_untimed});
-    EXPECT_TRUE(judge_sample({process(10, {Wait::child_wait, Wait::io_untimed}), wedged}).stalled);
-    EXPECT_FALSE(judge_sample({process(10, {Wait::child_wait, Wait::timed}), wedged}).stalled);
-    EXPECT_FALSE(judge_sample({process(10, {Wait::running}), wedged}).stalled);
-    EXPECT_FALSE(judge_sample({process(10, {Wait::child_wait}), process(20, {Wait::shared_futex_untimed})}).stalled);
-    EXPECT_FALSE(
-        judge_sample({process(20, {Wait::private_futex_untimed, Wait::io_untimed})}).stalled);
-    EXPECT_FALSE(judge_sample({}).stalled);
+TEST(JudgeSample, NeedsEveryThreadOfTheTreeStuck) {
+    FakeFacts facts;
+    const auto now = SteadyClock::now();
+    auto parent = process_of(10, 1, {blocked(10, SYS_wait4, {kAny, 0, 0, 0, 0, 0})});
+    auto child = process_of(20, 10, {private_lock(20)});
+    EXPECT_TRUE(judge_sample({parent, child}, facts, nullptr, now).stalled);
+
+    auto sleeper = parent;  // a second thread that sleeps 100 ms and could act
+    sleeper.threads.push_back(blocked(11, SYS_nanosleep, {0x7000, 0, 0, 0, 0, 0}));
+    facts.processes[10].put(0x7000, timespec{0, 100000000});
+    auto sample = judge_sample({sleeper, child}, facts, nullptr, now);
+    EXPECT_FALSE(sample.stalled);
+    EXPECT_NE(sample.reason.find("pid 10 thread 11"), std::string::npos) << sample.reason;
+
+    auto running = parent;
+    running.threads[0].state = 'R';
+    EXPECT_FALSE(judge_sample({running, child}, facts, nullptr, now).stalled);
+    EXPECT_FALSE(judge_sample({}, facts, nullptr, now).stalled);
 }
 
 TEST(StallDetector, CpuTimeThatMovesRestartsTheWindow) {
     using namespace std::chrono_literals;
-    StallDetector d(StallOptions{25ms, 100ms});
+    FakeFacts facts;
+    StallDetector d(StallOptions{25ms, 100ms, 50ms});
     auto t0 = StallDetector::Clock::now();
-    std::vector<ProcessState> tree{process(10, {Wait::private_futex_untimed}, 5)};
-    EXPECT_FALSE(d.observe(tree, t0));
-    EXPECT_FALSE(d.observe(tree, t0 + 60ms));
+    std::vector<ProcessState> tree{process_of(10, 1, {private_lock(10, 5)})};
+    EXPECT_FALSE(d.observe(tree, facts, t0));
+    EXPECT_FALSE(d.observe(tree, facts, t0 + 60ms));
     tree[0].threads[0].cpu_time = 6;  // it ran in between: not stuck after all
-    EXPECT_FALSE(d.observe(tree, t0 + 120ms));
-    EXPECT_FALSE(d.observe(tree, t0 + 200ms));
-    EXPECT_TRUE(d.observe(tree, t0 + 230ms));
+    EXPECT_FALSE(d.observe(tree, facts, t0 + 120ms));
+    EXPECT_FALSE(d.observe(tree, facts, t0 + 200ms));
+    EXPECT_TRUE(d.observe(tree, facts, t0 + 230ms));
     EXPECT_EQ(*d.onset(), t0 + 120ms);
+}
+
+TEST(StallDetector, AWaitThatChangesRestartsTheWindow) {
+    using namespace std::chrono_literals;
+    FakeFacts facts;
+    StallDetector d(StallOptions{25ms, 100ms, 50ms});
+    auto t0 = StallDetector::Clock::now();
+    std::vector<ProcessState> tree{process_of(10, 1, {private_lock(10)})};
+    EXPECT_FALSE(d.observe(tree, facts, t0));
+    tree[0].threads[0].args[0] = 0x6000;  // woke, did something, and waits on another lock
+    EXPECT_FALSE(d.observe(tree, facts, t0 + 90ms));
+    EXPECT_FALSE(d.observe(tree, facts, t0 + 150ms));
+    EXPECT_TRUE(d.observe(tree, facts, t0 + 190ms));
+}
+
+TEST(StallDetector, AMutexOwnedOutsideItsProcessNeedsOnlyTheShortWindow) {
+    using namespace std::chrono_literals;
+    FakeFacts facts;
+    StallDetector d(StallOptions{25ms, 150ms, 50ms});
+    auto t0 = StallDetector::Clock::now();
+    // pthread_mutex_t: __lock 2, __count 0, __owner 3 (a thread of the parent at fork), __nusers 1
+    facts.processes[10].put(0x5000, std::array<int32_t, 10>{2, 0, 3, 1, 0, 0, 0, 0, 0, 0});
+    facts.processes[10].own = {{10, 5}};
+    std::vector<ProcessState> tree{process_of(9, 1, {blocked(9, SYS_wait4, {kAny, 0, 0, 0, 0, 0})}),
+                                   process_of(10, 9, {private_lock(10)})};
+    EXPECT_FALSE(d.observe(tree, facts, t0));
+    EXPECT_TRUE(d.last().structural);
+    EXPECT_TRUE(d.observe(tree, facts, t0 + 50ms));
 }
 
 }  // namespace

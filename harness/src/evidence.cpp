@@ -5,12 +5,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <map>
+#include <memory>
 #include <sstream>
+#include <thread>
 
 #include "hangar/atomic_file.hpp"
 #include "hangar/process.hpp"
 #include "hangar/signature.hpp"
 #include "hangar/text_file.hpp"
+#include "hangar/wait_graph.hpp"
 #include "hangar/watchdog.hpp"
 
 namespace hangar {
@@ -49,7 +53,7 @@ Result<std::string> native_stack(pid_t pid, const EvidenceOptions& options, cons
         if (tool == "gdb")
             argv = {path->string(), "-p", std::to_string(pid), "-batch", "-nx", "-ex", "thread apply all bt"};
         else
-            argv = {path->string(), "-i", "-p", std::to_string(pid)};  // -i: inlined frames too
+            argv = {path->string(), "-i", "-m", "-p", std::to_string(pid)};  // inlined frames; modules
         // Under its own watchdog: a stuck debugger is killed and the capture goes on.
         auto run = run_helper(argv, dir, std::min(left(deadline), std::chrono::milliseconds(5000)), options.interrupt);
         if (run && !run->out.empty()) return run->out;
@@ -60,8 +64,8 @@ Result<std::string> native_stack(pid_t pid, const EvidenceOptions& options, cons
 
 // gdb prints "#0  0x... in func (...) at file" rather than eu-stack's "#0  0x... func":
 // reduce both to names for the signature.
-std::vector<std::string> frames_of(const std::string& stack, pid_t tid) {
-    if (stack.find("TID ") != std::string::npos) return native_frames(stack, tid);
+std::vector<std::string> frames_of(const std::string& stack, pid_t tid, const ModuleBases& bases) {
+    if (stack.find("TID ") != std::string::npos) return native_frames(stack, tid, &bases);
     std::vector<std::string> frames;
     std::istringstream in(stack);
     std::string line;
@@ -94,6 +98,28 @@ void write_proc(const std::vector<ProcessState>& tree, const std::filesystem::pa
     (void)write_file_atomically(file, out.str());
 }
 
+// The thread a faulthandler stack belongs to. faulthandler names threads by pthread_self(),
+// the address of glibc's struct pthread, which lies at the top of the thread's own stack
+// mapping: the thread whose stack pointer is in the same mapping. The main thread's
+// struct is elsewhere; it is the one stack left over.
+const std::vector<PythonFrame>* python_stack_of(const std::vector<PythonThreadStack>& stacks, const ProcessState& p,
+                                                pid_t tid, ProcessFacts& facts) {
+    const PythonThreadStack* leftover = nullptr;
+    int leftovers = 0;
+    for (const auto& s : stacks) {
+        const Mapping* m = facts.mapping(s.thread);
+        pid_t owner = 0;
+        for (const auto& t : p.threads)
+            if (m && t.sp >= m->start && t.sp < m->end) owner = t.tid;
+        if (owner == tid) return &s.frames;
+        if (!owner) {
+            leftover = &s;
+            ++leftovers;
+        }
+    }
+    return tid == p.pid && leftovers == 1 ? &leftover->frames : nullptr;
+}
+
 }  // namespace
 
 Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, RunOutput& output,
@@ -107,19 +133,43 @@ Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, RunOutpu
     // Before the faulthandler dumps are appended to it.
     output.sync();
     const std::string stderr_tail = tail_lines(output.tail(true, 64 * 1024), 10);
-    std::vector<ProcessState> tree = snapshot_tree(root);
-    summary << "Processes and threads at the verdict (from /proc):\n";
+    // A proven deadlock is described from a sample that shows it: a thread waiting for the
+    // GIL wakes every 5 ms, and a sample may catch it awake.
+    std::vector<ProcessState> tree;
+    std::unique_ptr<ProcFacts> facts;
+    WaitGraph::Options graph_options;
+    if (options.window) graph_options.window = &*options.window;
+    WaitGraph graph;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(7));
+        tree = snapshot_tree(root);
+        facts = std::make_unique<ProcFacts>();
+        graph_options.now = SteadyClock::now();
+        graph = WaitGraph::build(tree, *facts, graph_options);
+        if (!options.proven_deadlock || graph.deadlocked()) break;
+    }
+    const std::string graph_text = graph.render();
+    (void)write_file_atomically(dir / "graph.txt", graph_text);
+    std::map<pid_t, ModuleBases> bases;
+    for (const auto& p : tree) {
+        bases[p.pid] = module_bases(read_text("/proc/" + std::to_string(p.pid) + "/maps"));
+        (void)facts->process(p.pid).maps();  // now: a Python process dies of its faulthandler dump
+    }
+    summary << "Wait-for graph (a thread is live when it can act before the run's time limit):\n" << graph_text;
+    summary << "\nProcesses and threads at the verdict (from /proc):\n";
     write_proc(tree, dir / "proc.txt", summary);
 
     // Freeze the tree so that capturing one process (or killing it for its Python stack)
     // cannot change what the others are doing.
     for (const auto& p : tree) kill(p.pid, SIGSTOP);
 
-    // The process whose stack names the hang: the wedged one, else the deepest process
-    // with no thread running or in a timed wait, else the last one.
+    // The thread whose stacks name the hang: the root of the wait-for graph, the wait the
+    // others wait on; else the deepest process with no thread running or in a timed wait.
+    const WaitNode* root_node = graph.root();
     const ProcessState* hung = nullptr;
+    pid_t hung_tid = root_node ? root_node->tid : 0;
     for (const auto& p : tree)
-        if (p.pid == options.wedged_pid || (!options.wedged_pid && p.wedged())) hung = &p;
+        if (root_node && p.pid == root_node->pid) hung = &p;
     if (!hung)
         for (const auto& p : tree) {
             bool idle = true;
@@ -128,6 +178,10 @@ Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, RunOutpu
         }
     if (!hung && !tree.empty()) hung = &tree.back();
     if (hung) evidence.hung_pid = hung->pid;
+    if (hung && !hung_tid)
+        for (const auto& t : hung->threads)
+            if (!hung_tid && t.wait == Wait::private_futex_untimed) hung_tid = t.tid;
+    evidence.hung_tid = hung_tid;
 
     std::string native_sig, python_sig;
     for (const auto& p : tree) {
@@ -138,13 +192,7 @@ Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, RunOutpu
             continue;
         }
         (void)write_file_atomically(dir / ("stack-" + std::to_string(p.pid) + ".txt"), *stack);
-        if (hung && p.pid == hung->pid) {
-            // The thread to name: the first one in a private futex wait, else the first.
-            pid_t tid = 0;
-            for (const auto& t : p.threads)
-                if (!tid && t.wait == Wait::private_futex_untimed) tid = t.tid;
-            native_sig = native_signature(frames_of(*stack, tid));
-        }
+        if (hung && p.pid == hung->pid) native_sig = native_signature(frames_of(*stack, hung_tid, bases[p.pid]));
     }
 
     if (options.python_tracebacks) {
@@ -171,17 +219,27 @@ Evidence capture_evidence(pid_t root, const std::filesystem::path& dir, RunOutpu
             if (dump.empty()) continue;
             (void)write_file_atomically(dir / ("python-" + std::to_string(p.pid) + ".txt"), dump);
             if (hung && p.pid == hung->pid) {
-                auto stacks = python_stacks(dump);
-                for (const auto& s : stacks)
-                    if (python_sig.empty()) python_sig = python_signature(s);
+                auto threads = python_thread_stacks(dump);
+                if (auto* mine = python_stack_of(threads, p, hung_tid, facts->process(p.pid)))
+                    python_sig = python_signature(*mine);
+                if (python_sig.empty())  // no thread matched: the current thread's, as before
+                    for (const auto& s : python_stacks(dump))
+                        if (python_sig.empty()) python_sig = python_signature(s);
             }
         }
     }
     evidence.signature = !python_sig.empty() ? python_sig : native_sig;
+    // The owner proof belongs to the signature: runs held up by a mutex that fork left
+    // without an owner group apart from runs stuck on a lock a live thread holds.
+    if (root_node && root_node->owner_outside && !evidence.signature.empty())
+        evidence.signature += root_node->owner_note.find("held across fork (") != std::string::npos
+                                  ? " (owner not in this process: held across fork)"
+                                  : " (owner not in this process)";
 
     std::ostringstream head;
     head << "signature: " << (evidence.signature.empty() ? "(none)" : evidence.signature) << "\n";
-    head << "hung process: " << evidence.hung_pid << "\n";
+    head << "hung process: " << evidence.hung_pid << ", thread " << evidence.hung_tid << "\n";
+    if (root_node) head << "root of the wait: " << graph.sentence(*root_node) << "\n";
     if (!options.not_a_deadlock_because.empty())
         head << "not proven a deadlock: " << options.not_a_deadlock_because << "\n";
     for (const auto& n : evidence.notes) head << "note: " << n << "\n";

@@ -79,7 +79,15 @@ void collect(pid_t pid, std::vector<ProcessState>& out) {
         std::istringstream sched(read_text(it->path() / "schedstat"));
         if (uint64_t ns = 0; sched >> ns) t.cpu_time = ns;
         t.wchan = trim_newline(read_text(it->path() / "wchan"));
-        t.wait = classify_wait(t.state, read_text(it->path() / "syscall"), &t.syscall, &t.args);
+        const std::string syscall_line = read_text(it->path() / "syscall");
+        t.wait = classify_wait(t.state, syscall_line, &t.syscall, &t.args);
+        if (t.syscall >= 0) {  // "NR a0 a1 a2 a3 a4 a5 sp pc"
+            unsigned long long sp = 0, pc = 0;
+            if (std::sscanf(syscall_line.c_str(), "%*d %*x %*x %*x %*x %*x %*x %llx %llx", &sp, &pc) == 2) {
+                t.sp = sp;
+                t.pc = pc;
+            }
+        }
         p.threads.push_back(t);
         std::istringstream kids(read_text(it->path() / "children"));
         for (pid_t kid; kids >> kid;) children.push_back(kid);
@@ -181,6 +189,36 @@ bool ProcessState::wedged() const {
         if (t.wait != Wait::private_futex_untimed) return false;
     return true;
 }
+
+namespace {
+
+std::string running_below(pid_t pid, int depth) {
+    if (depth > 64) return "";  // a chain deeper than any real tree; the full look decides
+    std::error_code ec;
+    const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+    std::vector<pid_t> children;
+    for (auto it = std::filesystem::directory_iterator(tasks, ec); !ec && it != std::filesystem::end(it);
+         it.increment(ec)) {
+        if (depth > 0) {  // the root itself is no part of the run
+            char state = '?';
+            std::string comm;
+            pid_t ppid = 0;
+            uint64_t cpu = 0;
+            if (parse_stat(read_text(it->path() / "stat"), state, comm, ppid, cpu) && (state == 'R' || state == 'D'))
+                return "pid " + std::to_string(pid) + " thread " + it->path().filename().string() + " [" + comm +
+                       "] is " + (state == 'R' ? "running" : "in uninterruptible sleep (D)");
+        }
+        std::istringstream kids(read_text(it->path() / "children"));
+        for (pid_t kid; kids >> kid;) children.push_back(kid);
+    }
+    for (pid_t kid : children)
+        if (auto found = running_below(kid, depth + 1); !found.empty()) return found;
+    return "";
+}
+
+}  // namespace
+
+std::string first_running(pid_t root) { return running_below(root, 0); }
 
 std::vector<ProcessState> snapshot_tree(pid_t root) {
     std::vector<ProcessState> out;

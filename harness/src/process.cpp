@@ -100,6 +100,7 @@ Result<std::filesystem::path> find_program(const std::string& name) {
 }
 
 Result<ProcessTree> ProcessTree::launch(const CommandSpec& spec) {
+    const auto began = std::chrono::steady_clock::now();
     if (!spec.contain) {
         if (spec.argv.empty()) return error("no command given");
         auto program = find_program(spec.argv[0]);
@@ -126,6 +127,7 @@ Result<ProcessTree> ProcessTree::launch(const CommandSpec& spec) {
             return error(std::string("cannot start ") + path + ": " + std::strerror(fork_errno));
         }
         ProcessTree tree;
+        tree.started_ = began;
         tree.root_ = child;
         tree.lifeline_fd_ = lifeline[1];
         tree.ended_fd_ = static_cast<int>(syscall(SYS_pidfd_open, child, 0));
@@ -143,6 +145,7 @@ Result<ProcessTree> ProcessTree::launch(const CommandSpec& spec) {
 }
 
 Result<ProcessTree> ProcessTree::launch(const CommandSpec& spec, PidNamespace& ns) {
+    const auto began = std::chrono::steady_clock::now();
     if (spec.argv.empty()) return error("no command given");
     auto program = find_program(spec.argv[0]);
     if (!program) return program.error();
@@ -156,6 +159,7 @@ Result<ProcessTree> ProcessTree::launch(const CommandSpec& spec, PidNamespace& n
         !started)
         return started.error();
     ProcessTree tree;
+    tree.started_ = began;
     tree.root_ = ns.init_pid();
     tree.ended_fd_ = ns.ended_fd();
     tree.ns_ = &ns;
@@ -167,7 +171,8 @@ ProcessTree::ProcessTree(ProcessTree&& o) noexcept
       ended_fd_(std::exchange(o.ended_fd_, -1)),
       ns_(std::exchange(o.ns_, nullptr)),
       own_ns_(std::move(o.own_ns_)),
-      lifeline_fd_(std::exchange(o.lifeline_fd_, -1)) {}
+      lifeline_fd_(std::exchange(o.lifeline_fd_, -1)),
+      started_(o.started_) {}
 
 ProcessTree& ProcessTree::operator=(ProcessTree&& o) noexcept {
     if (this != &o) {
@@ -177,6 +182,7 @@ ProcessTree& ProcessTree::operator=(ProcessTree&& o) noexcept {
         ns_ = std::exchange(o.ns_, nullptr);
         own_ns_ = std::move(o.own_ns_);
         lifeline_fd_ = std::exchange(o.lifeline_fd_, -1);
+        started_ = o.started_;
     }
     return *this;
 }

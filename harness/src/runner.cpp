@@ -50,11 +50,12 @@ Result<ProcessTree> launch_in(const CommandSpec& spec, std::optional<PidNamespac
 
 // Evidence of a hung tree, still alive: the signature names where it waits.
 std::string take_evidence(ProcessTree& tree, const StallDetector& detector, const RunnerConfig& config,
-                          RunOutput& output, const std::filesystem::path& run_dir) {
+                          Verdict record_verdict, RunOutput& output, const std::filesystem::path& run_dir) {
     EvidenceOptions options = config.evidence;
     options.interrupt = config.interrupt;
-    if (detector.onset()) options.wedged_pid = detector.last().wedged_pid;
-    else if (config.detect_stalls) options.not_a_deadlock_because = detector.last().reason;
+    if (detector.window()) options.window = *detector.window();
+    options.proven_deadlock = record_verdict == Verdict::deadlock;
+    if (!options.proven_deadlock && config.detect_stalls) options.not_a_deadlock_because = detector.last().reason;
     return one_line(capture_evidence(tree.root_pid(), run_dir / "evidence", output, options).signature, 300);
 }
 
@@ -171,7 +172,7 @@ RunRecord run_once(const Cell& cell, int run, const RunnerConfig& config, bool& 
     interrupted = watched->interrupted;
     record_ending(record, *watched);
     if (is_hang(record.verdict) && config.capture_evidence)
-        record.signature = take_evidence(*tree, detector, config, **output, record.evidence);
+        record.signature = take_evidence(*tree, detector, config, record.verdict, **output, record.evidence);
     tree->kill();
 
     record_output(record, **output, config);

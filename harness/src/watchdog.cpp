@@ -17,6 +17,7 @@ Result<Watched> watch(ProcessTree& tree, const WatchOptions& options) {
     const auto start = clock::now();
     const auto deadline = start + options.limit;
     auto elapsed = [&] { return std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start); };
+    if (options.stall) options.stall->set_window({tree.started(), deadline});
 
     for (;;) {
         pollfd fds[2] = {{tree.ended_fd(), POLLIN, 0}, {options.interrupt ? options.interrupt->fd() : -1, POLLIN, 0}};

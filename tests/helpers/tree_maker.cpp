@@ -2,16 +2,22 @@
 // supervision must handle (daemons, hung trees, crashes) and reports its processes'
 // PIDs, as the harness sees them, through the socket named by $HANGAR_TEST_PIDS.
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sys/mman.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <climits>
 #include <mutex>
 #include <thread>
@@ -83,11 +89,246 @@ int wedge(bool polling) {
     _exit(0);
 }
 
+// Stuck for good: an untimed private futex wait (a semaphore no one posts), with no lock
+// owner to name. Signals interrupt sem_wait; it waits again.
+[[noreturn]] void stuck_forever() {
+    static sem_t never;
+    sem_init(&never, 0, 0);
+    for (;;) sem_wait(&never);
+}
+
+// More than a pipe holds: the write blocks once the pipe is full.
+__attribute__((noinline)) void flood_pipe(int fd) {
+    static char big[1 << 20];
+    [[maybe_unused]] ssize_t n = write(fd, big, sizeof big);
+}
+
+// The pipe cycle of subprocess's wait() with stdout=PIPE: the child blocks writing a full
+// pipe that only its parent reads, and the parent waits for the child without reading.
+int pipe_cycle() {
+    int p[2];
+    if (pipe(p) != 0) return 1;
+    pid_t child = fork();
+    if (child == 0) {
+        close(p[0]);
+        flood_pipe(p[1]);
+        _exit(0);
+    }
+    close(p[1]);
+    waitpid(child, nullptr, 0);
+    return 0;
+}
+
+// Healthy: a child reads a pipe whose writer, its parent, sleeps `ms` before it writes.
+int sleeping_writer(int ms) {
+    int p[2];
+    if (pipe(p) != 0) return 1;
+    pid_t child = fork();
+    if (child == 0) {
+        close(p[1]);
+        char c;
+        _exit(read(p[0], &c, 1) == 1 ? 0 : 1);
+    }
+    close(p[0]);
+    nap_ms(ms);
+    if (write(p[1], "x", 1) != 1) return 1;
+    int status = 0;
+    waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+// A parent polls the pipe of a child stuck for good, with a timeout of `ms`; when it
+// expires the parent kills the child and passes (subprocess's communicate(timeout)). With a
+// timeout past the run's limit nothing can act before it: a deadlock.
+int poll_then_act(int ms) {
+    int p[2];
+    if (pipe(p) != 0) return 1;
+    pid_t child = fork();
+    if (child == 0) {
+        close(p[0]);
+        stuck_forever();
+    }
+    close(p[1]);
+    pollfd fd{p[0], POLLIN, 0};
+    if (poll(&fd, 1, ms) != 0) return 1;  // the child never writes
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    return 0;
+}
+
+// A watchdog thread kills a snapshot child that makes no progress for 300 ms, and the
+// snapshot is taken again: the first child is stuck for good, the second one works
+// (logcabin's snapshot watchdog). The run passes.
+int watchdog_restart() {
+    static std::mutex m;
+    static pid_t watched = 0;
+    static auto last = std::chrono::steady_clock::now();
+    std::thread([] {
+        for (;;) {
+            nap_ms(50);
+            std::lock_guard g(m);
+            if (watched > 0 && std::chrono::steady_clock::now() - last > std::chrono::milliseconds(300)) {
+                kill(watched, SIGKILL);
+                watched = 0;
+            }
+        }
+    }).detach();
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+        int p[2];
+        if (pipe(p) != 0) return 1;
+        pid_t child = fork();
+        if (child == 0) {
+            close(p[0]);
+            if (attempt == 1) stuck_forever();
+            _exit(write(p[1], "done", 4) == 4 ? 0 : 1);
+        }
+        close(p[1]);
+        {
+            std::lock_guard g(m);
+            watched = child;
+            last = std::chrono::steady_clock::now();
+        }
+        char buf[16];
+        while (read(p[0], buf, sizeof buf) > 0) {
+        }
+        close(p[0]);
+        {
+            std::lock_guard g(m);
+            watched = 0;
+        }
+        int status = 0;
+        waitpid(child, &status, 0);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+    }
+    return 1;
+}
+
+void on_alarm(int) {}
+
+void arm_alarm(int ms) {
+    itimerval t{};
+    t.it_value.tv_sec = ms / 1000;
+    t.it_value.tv_usec = (ms % 1000) * 1000;
+    setitimer(ITIMER_REAL, &t, nullptr);
+}
+
+// A wait on a lock that nothing will release, which SIGALRM breaks after `ms` (a
+// handler, no SA_RESTART: sem_wait fails with EINTR); the program gives up and passes.
+// With 0 the handler is there but no alarm is armed: nothing can end the wait.
+int alarm_lock(int ms) {
+    struct sigaction sa{};
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, nullptr);
+    if (ms > 0) arm_alarm(ms);
+    static sem_t never;
+    sem_init(&never, 0, 0);
+    return sem_wait(&never) == -1 && errno == EINTR ? 0 : 1;
+}
+
+// A child waits on a lock forever with an alarm armed and SIGALRM's default action: the
+// alarm kills it after `ms`, and its parent, waiting for it, passes.
+int alarm_kill(int ms) {
+    pid_t child = fork();
+    if (child == 0) {
+        arm_alarm(ms);
+        stuck_forever();
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ? 0 : 1;
+}
+
+// A client whose server is stuck for good: with SO_RCVTIMEO of `ms` its recv fails with
+// EAGAIN, it kills the server and passes; with 0 it waits forever on a peer that is stuck.
+int rcvtimeo(int ms) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) return 1;
+    pid_t server = fork();
+    if (server == 0) {
+        close(sv[0]);
+        char req[8];
+        if (read(sv[1], req, sizeof req) <= 0) _exit(1);
+        stuck_forever();  // never answers
+    }
+    close(sv[1]);
+    if (ms > 0) {
+        timeval limit{ms / 1000, (ms % 1000) * 1000};
+        setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    }
+    if (write(sv[0], "ping", 4) != 4) return 1;
+    char reply[8];
+    if (recv(sv[0], reply, sizeof reply, 0) >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return 1;
+    kill(server, SIGKILL);
+    waitpid(server, nullptr, 0);
+    return 0;
+}
+
+// A forked child takes a mutex that a thread of its parent held at fork, with
+// pthread_mutex_timedlock and a deadline `ms` away (CLOCK_REALTIME, absolute): at the
+// deadline it gives up and exits 0. A deadline past the run's limit is as good as none.
+int timed_lock(int ms) {
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    int held[2], never[2];
+    if (pipe(held) != 0 || pipe(never) != 0) return 1;
+    std::thread holder([&] {
+        pthread_mutex_lock(&lock);
+        char c = 1;
+        [[maybe_unused]] ssize_t w = write(held[1], &c, 1);
+        [[maybe_unused]] ssize_t r = read(never[0], &c, 1);
+    });
+    holder.detach();
+    char c;
+    if (read(held[0], &c, 1) != 1) return 1;
+    pid_t child = fork();
+    if (child == 0) {
+        timespec until{};
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += ms / 1000;
+        until.tv_nsec += (ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec += 1;
+            until.tv_nsec -= 1000000000L;
+        }
+        _exit(pthread_mutex_timedlock(&lock, &until) == ETIMEDOUT ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+}
+
+// One process, two threads, a cycle through a lock and a pipe (RedisGears #50): main holds
+// the lock and writes more than the pipe holds; the thread draining the pipe takes the
+// lock for each message.
+pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;
+int cycle_pipe[2];
+
+void* drain_pipe(void*) {
+    char msg[4096];
+    while (read(cycle_pipe[0], msg, sizeof msg) > 0) {
+        pthread_mutex_lock(&cycle_lock);
+        pthread_mutex_unlock(&cycle_lock);
+    }
+    return nullptr;
+}
+
+int lock_pipe_cycle() {
+    if (pipe(cycle_pipe) != 0) return 1;
+    pthread_mutex_lock(&cycle_lock);
+    pthread_t t;
+    pthread_create(&t, nullptr, drain_pipe, nullptr);
+    static char msg[4096];
+    for (int i = 0; i < 64; ++i)
+        if (write(cycle_pipe[1], msg, sizeof msg) != static_cast<ssize_t>(sizeof msg)) return 1;
+    return 0;
+}
+
 int usage() {
     std::fprintf(stderr,
                  "usage: tree_maker exit N | signal N | echo TEXT | fds | sleep-forever | spin | "
                  "daemon | daemon-hang | hang-tree | nap MS | late-answer MS | shared-lock MS | wedge | "
-                 "wedge-polling | flood BYTES stdout|stderr [then-wedge] | garbage [then-wedge] [--method M]\n");
+                 "wedge-polling | flood BYTES stdout|stderr [then-wedge] | garbage [then-wedge] | pipe-cycle | "
+                 "sleeping-writer MS | poll-then-act MS | watchdog-restart | alarm-lock MS | alarm-kill MS | "
+                 "rcvtimeo MS | timed-lock MS | lock-pipe-cycle [--method M]\n");
     return 2;
 }
 
@@ -220,6 +461,16 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s runtime error: %s\n", huge.c_str(), huge.c_str());
         return argc > 2 ? wedge(false) : 0;
     }
+    // The wait-for graph's classes: each hang, and its healthy twin (tests/stall_test.cpp).
+    if (mode == "pipe-cycle") return pipe_cycle();
+    if (mode == "sleeping-writer" && argc > 2) return sleeping_writer(std::atoi(argv[2]));
+    if (mode == "poll-then-act" && argc > 2) return poll_then_act(std::atoi(argv[2]));
+    if (mode == "watchdog-restart") return watchdog_restart();
+    if (mode == "alarm-lock" && argc > 2) return alarm_lock(std::atoi(argv[2]));
+    if (mode == "alarm-kill" && argc > 2) return alarm_kill(std::atoi(argv[2]));
+    if (mode == "rcvtimeo" && argc > 2) return rcvtimeo(std::atoi(argv[2]));
+    if (mode == "timed-lock" && argc > 2) return timed_lock(std::atoi(argv[2]));
+    if (mode == "lock-pipe-cycle") return lock_pipe_cycle();
     if (mode == "wedge") return wedge(false);
     if (mode == "wedge-polling") return wedge(true);
     return usage();

@@ -35,6 +35,7 @@ struct ThreadState {
     std::string wchan;        // kernel function it sleeps in, e.g. futex_do_wait
     long syscall = -1;        // number, or -1 when running in user space / unknown
     std::array<uint64_t, 6> args{};
+    uint64_t sp = 0, pc = 0;  // user stack pointer and program counter at the call
     uint64_t cpu_time = 0;    // ns on the CPU (schedstat), else utime + stime ticks
     Wait wait = Wait::gone;
 
@@ -58,6 +59,11 @@ struct ProcessState {
 // Every process below `root` (not `root` itself), found through
 // /proc/PID/task/TID/children, parents before children.
 std::vector<ProcessState> snapshot_tree(pid_t root);
+
+// The first thread below `root` that runs or is in uninterruptible sleep, as "pid P thread
+// T [comm] is running"; "" when there is none. Reads only each thread's stat, and stops at
+// the first: the cheap look that ends most samples of a live run.
+std::string first_running(pid_t root);
 
 // Classifies one thread from its /proc/TID/stat state and /proc/TID/syscall line.
 Wait classify_wait(char state, const std::string& syscall_line, long* number = nullptr,

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -68,6 +69,10 @@ public:
 
     bool alive() const { return root_ > 0; }
 
+    // When launch() began: before the command could start, so every call of the run
+    // began after it (stall detection bounds relative timeouts with it).
+    std::chrono::steady_clock::time_point started() const { return started_; }
+
 private:
     ProcessTree() = default;
     void release();
@@ -77,6 +82,7 @@ private:
     PidNamespace* ns_ = nullptr;             // contained runs
     std::unique_ptr<PidNamespace> own_ns_;   // ... in a namespace of their own
     int lifeline_fd_ = -1;                   // direct: its closing tells a child born late that we died
+    std::chrono::steady_clock::time_point started_{};
 };
 
 }  // namespace hangar
