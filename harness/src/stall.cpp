@@ -21,7 +21,8 @@ StallSample judge_sample(const std::vector<ProcessState>& tree, FactsSource& fac
     const WaitGraph graph = WaitGraph::build(tree, facts, options);
     if (!graph.deadlocked()) {
         s.reason = graph.why_live();
-        return s;
+        if (!graph.outlasts_limit()) return s;
+        s.late = true;
     }
     // What must stay the same over the window. A thread waiting for the GIL wakes every
     // 5 ms to ask for it and waits again: its CPU time moves and its deadline changes,
@@ -72,7 +73,7 @@ bool StallDetector::observe(const std::vector<ProcessState>& tree, FactsSource& 
         onset_.reset();
         return false;
     }
-    const bool unchanged = onset_ && last_.cpu_time == first_.cpu_time && last_.tids == first_.tids &&
+    const bool unchanged = onset_ && last_.late == first_.late && last_.cpu_time == first_.cpu_time && last_.tids == first_.tids &&
                            last_.waits == first_.waits;
     if (!unchanged) {  // a new stretch starts here
         onset_ = now;

@@ -706,8 +706,8 @@ std::string WaitGraph::why_live() const {
     if (nodes_.empty()) return "no process in the tree";
     if (const WaitNode* n = first_live()) return sentence(*n);
     if (late_waker_)
-        return "no thread can act before the run's limit, but none is stuck for good: " +
-               sentence(nodes_[*late_waker_]) + " (slow, not deadlocked)";
+        return "proven to outlast the run's limit, slow but not stuck: no thread can act before the limit, and " +
+               sentence(nodes_[*late_waker_]) + ", with " + describe(nodes_[*late_waker_].call.timeout, now_);
     return "no thread is live";
 }
 

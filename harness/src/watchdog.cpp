@@ -47,14 +47,16 @@ Result<Watched> watch(ProcessTree& tree, const WatchOptions& options) {
             return w;
         }
         const auto now = clock::now();
-        const bool deadlocked = options.stall && now < deadline && options.stall->observe(tree.root_pid(), now);
-        if (deadlocked || now >= deadline) {
+        const bool proven = options.stall && now < deadline && options.stall->observe(tree.root_pid(), now);
+        if (proven || now >= deadline) {
+            // A proof that the run outlasts its limit ends it early, as the timeout it will be.
+            const bool deadlocked = proven && !options.stall->outlasts();
             Watched w;
             w.elapsed = elapsed();
             w.ending = {deadlocked ? Ending::Kind::deadlocked : Ending::Kind::timed_out, 0};
-            w.time_to_verdict = deadlocked ? std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                 now - *options.stall->onset())
-                                           : w.elapsed;
+            w.time_to_verdict = proven ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             now - *options.stall->onset())
+                                       : w.elapsed;
             return w;
         }
     }

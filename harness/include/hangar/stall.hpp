@@ -56,6 +56,7 @@ struct StallOptions {
 // What one sample says, and why, for the evidence.
 struct StallSample {
     bool stalled = false;     // no thread of the tree is live in this sample
+    bool late = false;        // stalled, but no wait is stuck for good: each ends after the limit
     std::string reason;       // when not stalled: what keeps the run alive (in a timeout's evidence)
     bool structural = false;  // stalled, and a mutex's owner is no thread of its process
     uint64_t cpu_time = 0;    // summed over the tree (threads waiting for the GIL left out)
@@ -80,7 +81,8 @@ public:
     void set_window(RunWindow window) { window_ = window; }
     const RunWindow* window() const { return window_ ? &*window_ : nullptr; }
 
-    // Samples the tree below `root` at `now`; true once the run is proven deadlocked.
+    // Samples the tree below `root` at `now`; true once the run is proven deadlocked, or
+    // (outlasts()) proven unable to finish before its limit.
     bool observe(pid_t root, Clock::time_point now);
 
     // Same, from a snapshot already taken (tests, or a caller that samples itself).
@@ -89,6 +91,8 @@ public:
     // When the tree was first seen stalled in the current unbroken stretch.
     std::optional<Clock::time_point> onset() const { return onset_; }
     const StallSample& last() const { return last_; }
+    // The proof observe() returned is that the run will outlast its limit, not a deadlock.
+    bool outlasts() const { return last_.late; }
 
 private:
     StallOptions options_;

@@ -75,6 +75,9 @@ public:
     // And some thread's wait never ends at all: a run whose waits all end, only too late,
     // is slow, not deadlocked (it gets a timeout).
     bool deadlocked() const { return !nodes_.empty() && !any_live_ && !late_waker_; }
+    // No thread can act before the run's limit, but every wait ends some time after it:
+    // the run is proven to outlast its limit (a timeout, known early), not stuck.
+    bool outlasts_limit() const { return !nodes_.empty() && !any_live_ && late_waker_; }
     // The first thread found live by itself, or nullptr.
     const WaitNode* first_live() const;
     // Why the run is not proven deadlocked, in one sentence, for a timeout's evidence.
