@@ -317,5 +317,20 @@ TEST(Cli, ATimeoutsEvidenceSaysWhyItWasNotProvenADeadlock) {
     EXPECT_NE(summary.find("waits for a signal, which may come from outside the tree"), std::string::npos) << summary;
 }
 
+// Slow is not stuck: a 60 s sleep under a 20 s limit is a timeout, said at once and why.
+TEST(Cli, ARunThatCanOnlyOutlastItsLimitIsATimeoutSaidAtOnce) {
+    TempDir dir;
+    Finished slow = testing::run_hangar({"exec", "--timeout", "20", "--json", "r.json", "--", TREE_MAKER, "nap", "60000"},
+                                        dir.path(), {}, false);
+    EXPECT_EQ(slow.exit_code, 3) << slow.err;
+    EXPECT_NE(slow.out.find("timeout after "), std::string::npos) << slow.out;
+    EXPECT_NE(slow.out.find("proven: nothing can act before the 20s limit"), std::string::npos) << slow.out;
+    nlohmann::json r = read_json(dir.path() / "r.json")["cells"][0]["runs"][0];
+    EXPECT_LT(r["seconds"].get<double>(), 10.0);
+    const std::filesystem::path run = r["evidence"];
+    std::string summary = testing::slurp(run / "evidence" / "summary.txt");
+    EXPECT_NE(summary.find("proven to outlast the run's limit"), std::string::npos) << summary;
+}
+
 }  // namespace
 }  // namespace hangar

@@ -139,8 +139,11 @@ std::vector<Cell> exec_cells(const ExecOptions& o, const std::vector<Method>& me
     return cells;
 }
 
-void print_run(const RunRecord& run) {
+void print_run(const RunRecord& run, double limit_s) {
     std::printf("%s after %.2fs", std::string(to_string(run.verdict)).c_str(), run.seconds);
+    // A timeout before the limit is a proof that the run could not finish in time.
+    if (run.verdict == Verdict::timeout && run.seconds < limit_s - 0.5)
+        std::printf(" (proven: nothing can act before the %gs limit, though no wait is stuck for good)", limit_s);
     if (run.exit_code) std::printf(", exit code %d", *run.exit_code);
     if (run.signal) std::printf(", signal %d", *run.signal);
     if (is_hang(run.verdict))
@@ -207,7 +210,7 @@ int run_exec(const GlobalOptions&, const ExecOptions& o, const std::string& comm
         return 128 + interrupt.signal_number();
     }
     const RunRecord& run = results->front().runs.front();
-    print_run(run);
+    print_run(run, o.timeout);
     if (!written) return fail_with(written.error());
     if (run.verdict == Verdict::pass) return kExitOk;
     return is_hang(run.verdict) ? kExitHang : kExitMissed;
