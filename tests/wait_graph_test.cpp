@@ -107,29 +107,43 @@ TEST(WaitGraph, AUnixSocketFollowsItsPeer) {
     EXPECT_FALSE(g.deadlocked());
     EXPECT_NE(g.why_live().find("SO_RCVTIMEO"), std::string::npos) << g.why_live();
     facts.processes[10].sockets[3].rcvtimeo = 60s;  // ... but not before the run's limit
-    EXPECT_TRUE(build(tree, facts, &window).deadlocked());
+    EXPECT_FALSE(build(tree, facts, &window).deadlocked());
+    EXPECT_TRUE(build(tree, facts, &window).outlasts_limit());
 }
 
-TEST(WaitGraph, ADeadlinePastTheRunsLimitIsAsGoodAsNone) {
+// A deadline past the run's limit cannot act before the limit, so a run whose other
+// threads are stuck is proven at once to outlast it; but the sleeper can act after it (end
+// the wedged child, free a lock it holds), so that is a timeout, never a deadlock.
+TEST(WaitGraph, ADeadlinePastTheRunsLimitEndsTheRunAtOnceAsATimeoutNotADeadlock) {
     FakeFacts facts;
     ThreadState sleeper = blocked(11, SYS_nanosleep, {0x7000, 0, 0, 0, 0, 0});
+    sleeper.sp = 0x6f00;  // its timespec is on its own stack
+    facts.processes[10].mappings = {Mapping{0x6000, 0x8000, 0, "rw-p", "00:00", 0, ""}};
     facts.processes[10].put(0x7000, timespec{60, 0});
-    std::vector<ProcessState> tree{process_of(10, 1, {lock_wait(10), sleeper})};
     RunWindow window{kNow - 1s, kNow + 10s};
-    // The wedged child: only its parent's 60 s sleep is left, which cannot end its lock wait.
-    std::vector<ProcessState> wedged_child{process_of(10, 1, {sleeper}), process_of(20, 10, {lock_wait(20)})};
-    EXPECT_TRUE(build(wedged_child, facts, &window).deadlocked());
-    EXPECT_FALSE(build(wedged_child, facts, nullptr).deadlocked());  // no limit known: it may act
-    facts.processes[10].put(0x7000, timespec{5, 0});
-    EXPECT_FALSE(build(wedged_child, facts, &window).deadlocked());
-
-    // The sleeper may hold the lock its own process waits on and free it after 60 s: the
-    // run outlasts its limit (a timeout) but is slow, not stuck, and never a deadlock.
+    for (const auto& tree : {std::vector<ProcessState>{process_of(10, 1, {sleeper}), process_of(20, 10, {lock_wait(20)})},
+                             std::vector<ProcessState>{process_of(10, 1, {lock_wait(10), sleeper})}}) {
+        facts.processes[10].put(0x7000, timespec{60, 0});
+        auto g = build(tree, facts, &window);
+        EXPECT_FALSE(g.deadlocked());
+        EXPECT_TRUE(g.outlasts_limit());
+        EXPECT_NE(g.why_live().find("outlast the run's limit"), std::string::npos) << g.why_live();
+        EXPECT_NE(g.why_live().find("one can after it: pid 10 thread 11"), std::string::npos) << g.why_live();
+        EXPECT_FALSE(build(tree, facts, nullptr).outlasts_limit());  // no limit known: it may act
+        facts.processes[10].put(0x7000, timespec{5, 0});  // before the limit: live
+        EXPECT_FALSE(build(tree, facts, &window).deadlocked());
+        EXPECT_FALSE(build(tree, facts, &window).outlasts_limit());
+    }
+    // A timespec outside the sleeper's stack may have been rewritten since the call copied
+    // it: hangar cannot tell that the sleep lasts past the limit.
     facts.processes[10].put(0x7000, timespec{60, 0});
-    auto g = build(tree, facts, &window);
-    EXPECT_FALSE(g.deadlocked());
-    EXPECT_TRUE(g.outlasts_limit());
-    EXPECT_NE(g.why_live().find("outlast the run's limit"), std::string::npos) << g.why_live();
+    sleeper.sp = 0x9000;
+    EXPECT_FALSE(build({process_of(10, 1, {sleeper}), process_of(20, 10, {lock_wait(20)})}, facts, &window).outlasts_limit());
+
+    // Nothing timed anywhere: stuck for good.
+    std::vector<ProcessState> stuck{process_of(10, 1, {lock_wait(10)}), process_of(20, 10, {lock_wait(20)})};
+    EXPECT_TRUE(build(stuck, facts, &window).deadlocked());
+    EXPECT_FALSE(build(stuck, facts, &window).outlasts_limit());
 }
 
 TEST(WaitGraph, ProcessSharedFutexesAreWokenByTheTreeOrFromOutside) {
@@ -177,8 +191,9 @@ TEST(WaitGraph, TimersAndAlarmsKeepAProcessLive) {
     EXPECT_TRUE(build(tree, facts).deadlocked());
     facts.processes[10].signal_state = {};  // the default action would kill it
     EXPECT_FALSE(build(tree, facts).deadlocked());
-    RunWindow window{kNow - 1s, kNow + 1s};  // an alarm after the run's limit
-    EXPECT_TRUE(build(tree, facts, &window).deadlocked());
+    RunWindow window{kNow - 1s, kNow + 1s};  // an alarm after the run's limit: it may act then
+    EXPECT_FALSE(build(tree, facts, &window).deadlocked());
+    EXPECT_TRUE(build(tree, facts, &window).outlasts_limit());
 
     facts.processes[10].signal_state = {uint64_t{1} << (SIGIO - 1), 0, 0, 0};  // the kernel may send it
     EXPECT_FALSE(build(tree, facts).deadlocked());
@@ -288,6 +303,49 @@ TEST(WaitGraph, EpollFollowsWhatItWatches) {
     EXPECT_EQ(node(g, 10).other_side, (std::vector<pid_t>{10, 20}));
     facts.processes[10].files[0].epoll = {{3, 78}};  // fd 3 is no longer the file it watches
     EXPECT_FALSE(build(tree, facts).deadlocked());
+    facts.processes[10].files[0].epoll = {{3, 77}};
+    facts.processes[10].epoll_same = false;  // same number and inode, another file (kcmp)
+    EXPECT_FALSE(build(tree, facts).deadlocked());
+    facts.processes[10].epoll_same = std::nullopt;  // kcmp cannot say
+    EXPECT_FALSE(build(tree, facts).deadlocked());
+}
+
+// Found by an adversarial sweep: each of these healthy programs was once called a deadlock.
+TEST(WaitGraph, WhatTheKernelOrAnotherClockMayEndIsLive) {
+    FakeFacts facts;
+    facts.processes[10].pipe_end(3, 77, O_RDONLY);
+    facts.processes[20].pipe_end(4, 77, O_WRONLY);
+    std::vector<ProcessState> tree{process_of(10, 1, {read_of(10, 3)}), process_of(20, 10, {lock_wait(20)})};
+    ASSERT_TRUE(build(tree, facts).deadlocked());
+
+    // io_uring and Linux AIO complete requests in the kernel's own time.
+    FdFacts ring;
+    ring.fd = 9;
+    ring.target = "anon_inode:[io_uring]";
+    facts.processes[20].files.push_back(ring);
+    EXPECT_FALSE(build(tree, facts).deadlocked());
+    facts.processes[20].files.pop_back();
+    facts.processes[20].mappings = {Mapping{0x7000, 0x8000, 0, "rw-s", "00:10", 5, "/[aio] (deleted)"}};
+    EXPECT_FALSE(build(tree, facts).deadlocked());
+    facts.processes[20].mappings.clear();
+
+    // A pipe read that sleeps in another kind's kernel function: fd 3 was reused since.
+    ThreadState reused = read_of(10, 3);
+    reused.wchan = "do_wait_intr_irq";  // a timerfd's read
+    EXPECT_FALSE(build({process_of(10, 1, {reused}), process_of(20, 10, {lock_wait(20)})}, facts).deadlocked());
+    reused.wchan = "anon_pipe_read";
+    EXPECT_TRUE(build({process_of(10, 1, {reused}), process_of(20, 10, {lock_wait(20)})}, facts).deadlocked());
+
+    // A deadline on a clock the process's time namespace offsets.
+    ThreadState sleeper = blocked(11, SYS_clock_nanosleep, {CLOCK_MONOTONIC, TIMER_ABSTIME, 0x7000, 0, 0, 0});
+    facts.processes[10].put(0x7000, timespec{1, 0});  // long past on hangar's clock
+    std::vector<ProcessState> sleeping{process_of(10, 1, {sleeper}), process_of(20, 10, {lock_wait(20)})};
+    EXPECT_FALSE(build(sleeping, facts).deadlocked());
+    facts.processes[10].time_offset = true;
+    RunWindow window{kNow - 1s, kNow + 10s};
+    facts.processes[10].put(0x7000, timespec{int64_t{1} << 31, 0});  // far away on hangar's clock
+    EXPECT_FALSE(build(sleeping, facts, &window).outlasts_limit());
+    EXPECT_NE(build(sleeping, facts, &window).why_live().find("time namespace"), std::string::npos);
 }
 
 TEST(WaitGraph, AChildWaitLeadsToTheChildsBestWait) {

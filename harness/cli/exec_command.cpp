@@ -143,7 +143,7 @@ void print_run(const RunRecord& run, double limit_s) {
     std::printf("%s after %.2fs", std::string(to_string(run.verdict)).c_str(), run.seconds);
     // A timeout before the limit is a proof that the run could not finish in time.
     if (run.verdict == Verdict::timeout && run.seconds < limit_s - 0.5)
-        std::printf(" (proven: nothing can act before the %gs limit, though no wait is stuck for good)", limit_s);
+        std::printf(" (proven: nothing can act before the %gs limit, something can after it: not a deadlock)", limit_s);
     if (run.exit_code) std::printf(", exit code %d", *run.exit_code);
     if (run.signal) std::printf(", signal %d", *run.signal);
     if (is_hang(run.verdict))

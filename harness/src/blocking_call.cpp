@@ -64,13 +64,17 @@ struct Reader {
         if (!address) return {};
         auto v = timeval ? timeval_at(address) : timespec_at(address);
         if (!v) return Timeout::unreadable("its timeout at 0x" + hex(address));
-        return Timeout::relative_to_call(*v);
+        Timeout t = Timeout::relative_to_call(*v);
+        t.read_at = address;
+        return t;
     }
     Timeout absolute(uint64_t address, clockid_t clock) const {
         if (!address) return {};
         auto v = timespec_at(address);
         if (!v) return Timeout::unreadable("its deadline at 0x" + hex(address));
-        return Timeout::at(*v, clock);
+        Timeout t = Timeout::at(*v, clock);
+        t.read_at = address;
+        return t;
     }
     static std::string hex(uint64_t v) {
         char buf[24];

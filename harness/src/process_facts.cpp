@@ -1,5 +1,9 @@
 #include "hangar/process_facts.hpp"
 
+#include <linux/kcmp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -108,6 +112,25 @@ public:
         return *signals_;
     }
 
+    std::optional<bool> epoll_watches(int epfd, int tfd, int fd) override {
+        kcmp_epoll_slot slot{static_cast<__u32>(epfd), static_cast<__u32>(tfd), 0};
+        long r = syscall(SYS_kcmp, pid_, pid_, KCMP_EPOLL_TFD, fd, reinterpret_cast<unsigned long>(&slot));
+        if (r < 0) return std::nullopt;
+        return r == 0;
+    }
+
+    bool clocks_offset() override {
+        if (clocks_offset_) return *clocks_offset_;
+        // "monotonic 100000 0\nboottime 0 0"; absent before Linux 5.6 (no time namespaces).
+        std::istringstream in(read_text(proc_path(pid_, "timens_offsets")));
+        std::string clock;
+        long long s = 0, ns = 0;
+        clocks_offset_ = false;
+        while (in >> clock >> s >> ns)
+            if (s != 0 || ns != 0) clocks_offset_ = true;
+        return *clocks_offset_;
+    }
+
     int notifying_timers() override {
         if (timers_) return *timers_;
         // "ID: 0 / signal: 14/... / notify: signal/pid.12 / ClockID: 1" per timer.
@@ -170,6 +193,12 @@ public:
         len = sizeof tv;
         ok = ok && getsockopt(dup, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0;
         s.sndtimeo = std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
+        if ((s.domain == AF_INET || s.domain == AF_INET6) && s.type == SOCK_STREAM) {
+            // The kernel aborts a connection whose sent data stays unacknowledged this long.
+            unsigned int ms = 0;
+            len = sizeof ms;
+            if (getsockopt(dup, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, &len) == 0) s.tcp_user_timeout = std::chrono::milliseconds(ms);
+        }
         close(dup);
         if (!ok) return std::nullopt;
         return s;
@@ -190,6 +219,7 @@ private:
     std::optional<std::vector<Mapping>> maps_;
     std::optional<SignalFacts> signals_;
     std::optional<int> timers_;
+    std::optional<bool> clocks_offset_;
     std::optional<bool> native_;
     std::map<pid_t, pid_t> own_tids_;
 };

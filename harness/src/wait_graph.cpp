@@ -27,6 +27,23 @@ std::string hex(uint64_t v) {
     return buf;
 }
 
+// Whether a thread sleeping in kernel function `wchan` cannot be waiting on a file of kind
+// `kind`: the function is specific to another kind of file, or not the pipe function every
+// pipe wait sleeps in.
+bool sleeps_in_other_kind(const std::string& wchan, FdFacts::Kind kind) {
+    using K = FdFacts::Kind;
+    static const std::pair<const char*, K> specific[] = {
+        {"pipe_", K::pipe},          {"timerfd", K::timerfd}, {"eventfd", K::eventfd}, {"signalfd", K::signalfd},
+        {"inotify", K::inotify},     {"unix_", K::socket},    {"sk_wait", K::socket},  {"sk_stream", K::socket},
+        {"inet_csk", K::socket},     {"tcp_", K::socket},
+    };
+    for (const auto& [word, k] : specific)
+        if (wchan.find(word) != std::string::npos) return k != kind;
+    // Every blocking pipe read or write sleeps in a pipe function (anon_pipe_read...); a
+    // timerfd's read, for one, sleeps in do_wait_intr_irq. An unreadable wchan says "0".
+    return kind == K::pipe && !wchan.empty() && wchan != "0";
+}
+
 std::string pid_list(const std::set<pid_t>& pids, pid_t self) {
     std::string s;
     size_t i = 0;
@@ -69,6 +86,7 @@ public:
                 n.tid = t.tid;
                 n.comm = t.comm;
                 n.cpu_time = t.cpu_time;
+                n.wchan = t.wchan;
                 by_pid_[p.pid].push_back(nodes_.size());
                 nodes_.push_back(std::move(n));
             }
@@ -101,7 +119,7 @@ public:
                 nodes_[at].call = decode_call(t, [&pf](uint64_t a, void* out, size_t n) {
                     return pf.read_memory(a, out, n);
                 });
-                judge_call(at, p);
+                judge_call(at, p, t);
                 if (stop()) return;
             }
     }
@@ -124,6 +142,8 @@ public:
                 // directory changes, a socket's urgent data) that may come from outside,
                 // and a handler may end any wait of the process.
                 live_process(p.pid, "catches SIGIO or SIGURG, which the kernel may send for events outside the tree");
+            } else if (std::string why = kernel_works_for(pf); !why.empty()) {
+                live_process(p.pid, why);
             } else if (int timers = pf.notifying_timers(); timers > 0) {
                 // /proc/PID/timers: a POSIX timer's expiry signals (or starts a thread in)
                 // this process, and any of its waits may end then.
@@ -145,6 +165,18 @@ public:
             }
             if (stop()) return;
         }
+    }
+
+    // Requests the kernel completes on its own time, which may write any file, wake any
+    // futex or post to an eventfd the process waits on: io_uring and Linux AIO.
+    static std::string kernel_works_for(ProcessFacts& pf) {
+        for (const auto& f : pf.fds())
+            if (f.target == "anon_inode:[io_uring]")
+                return "has an io_uring instance (fd " + std::to_string(f.fd) +
+                       "): the kernel completes its requests in its own time";
+        for (const auto& m : pf.maps())
+            if (m.path.rfind("/[aio]", 0) == 0) return "has a Linux AIO context: the kernel completes its requests in its own time";
+        return {};
     }
 
     // Phase 3: the resource each remaining wait is on, and who could end it.
@@ -213,49 +245,40 @@ public:
         }
     }
 
-    // Whether some thread can never act, even given all the time in the world. A run in
-    // which no thread is live, but in which every wait ends by a deadline past the run's
-    // limit or is ended by such a thread (a 60 s sleep under a 10 s limit, and its
-    // parent's wait for it) is slow, not stuck: it will exceed its limit, a timeout, and
-    // is never called a deadlock. Returns the first thread whose deadline wakes it late.
-    std::optional<size_t> late_waker_if_none_stuck() const {
-        std::vector<bool> eventually(nodes_.size());
-        std::optional<size_t> late;
-        for (size_t i = 0; i < nodes_.size(); ++i) {
-            const WaitNode& n = nodes_[i];
-            const bool timed = !n.gil && n.call.kind != Kind::gone && n.call.timeout.kind != Timeout::Kind::none;
-            eventually[i] = n.live || timed;
-            if (timed && !late) late = i;
-        }
-        for (bool changed = true; changed;) {
-            changed = false;
-            for (size_t i = 0; i < nodes_.size(); ++i) {
-                if (eventually[i]) continue;
-                for (size_t w : nodes_[i].wakers)
-                    if (eventually[w]) {
-                        eventually[i] = changed = true;
-                        break;
-                    }
-            }
-        }
-        for (size_t i = 0; i < nodes_.size(); ++i)
-            if (!eventually[i] && nodes_[i].call.kind != Kind::gone) return std::nullopt;
-        return late;
-    }
-
 private:
     std::string timed_because(const Timeout& t) const {
         if (t.kind == Timeout::Kind::relative)
-            return "wakes within " + human_duration(t.value) + " of its call, before the run's limit, and could act";
+            return "wakes within " + human_duration(t.value) + " of its call" + before_limit() + ", and could act";
         if (t.kind == Timeout::Kind::unknown) return "has a timeout hangar cannot read (" + t.why_unknown + ") and may wake and act";
-        return "wakes at its deadline (" + describe(t, options_.now) + "), before the run's limit, and could act";
+        return "wakes at its deadline (" + describe(t, options_.now) + ")" + before_limit() + ", and could act";
     }
+
+    // Whether `address` lies in the stack of a thread whose stack pointer is `sp`: at or
+    // above it (less the 128-byte red zone), in the same mapping.
+    bool on_own_stack(pid_t pid, uint64_t sp, uint64_t address) {
+        const Mapping* m = sp ? facts_.process(pid).mapping(sp) : nullptr;
+        return m && address + 128 >= sp && address < m->end;
+    }
+
+    // Without a window every timeout counts (the question is then whether anything can ever act).
+    std::string before_limit() const { return options_.window ? ", before the run's limit" : ""; }
 
     bool in_time(const Timeout& t) const { return may_end_in_time(t, options_.window, options_.now); }
 
-    void judge_call(size_t i, const ProcessState& p) {
+    void judge_call(size_t i, const ProcessState& p, const ThreadState& t) {
         WaitNode& n = nodes_[i];
         const BlockingCall& c = n.call;
+        if (c.timeout.kind == Timeout::Kind::absolute &&
+            (c.timeout.clock == CLOCK_MONOTONIC || c.timeout.clock == CLOCK_BOOTTIME) &&
+            facts_.process(p.pid).clocks_offset())
+            return live(i, "waits until a deadline on a clock its time namespace offsets from hangar's: hangar "
+                           "cannot place it, and it may wake and act");
+        // A timeout that would keep the thread asleep past the limit, read from memory that
+        // is not the waiting thread's own stack: another thread may have rewritten it after
+        // the kernel copied it, so hangar cannot know what the kernel waits for.
+        if (c.timeout.read_at && !in_time(c.timeout) && !on_own_stack(p.pid, t.sp, c.timeout.read_at))
+            return live(i, "has a timeout read from memory outside its own stack (0x" + hex(c.timeout.read_at) +
+                           "), which may have changed since the call began: it may wake and act");
         switch (c.kind) {
             case Kind::running: return live(i, "is running");
             case Kind::uninterruptible: return live(i, "is in uninterruptible sleep: the kernel works for it");
@@ -534,6 +557,11 @@ private:
                     const FdFacts* watched = pf.fd(target.fd);
                     if (!watched || watched->inode != target.inode)
                         return outside(fd + " (epoll) watches a file no longer open as fd " + std::to_string(target.fd));
+                    // Anonymous inodes (eventfd, timerfd...) share one inode number: only
+                    // the kernel can say that the number still means the watched file.
+                    if (auto same = pf.epoll_watches(f.fd, target.fd, target.fd); !same || !*same)
+                        return outside(fd + " (epoll) watches a file that fd " + std::to_string(target.fd) +
+                                       (same ? " no longer is" : " may no longer be (kcmp cannot tell)"));
                     Side s = side_of(pid, *watched, Direction::either, depth + 1);
                     if (s.outside) return s;
                     if (s.timeout && in_time(*s.timeout)) return s;
@@ -576,7 +604,14 @@ private:
         if ((sock->domain == AF_INET || sock->domain == AF_INET6) && sock->type == SOCK_STREAM) {
             auto peer = facts_.system().tcp_peer(pid, f.inode);
             if (!peer) return outside(f.target + " is connected to a TCP peer outside the tree");
-            return holders_of_peer(pid, *peer, f.target);
+            Side s = holders_of_peer(pid, *peer, f.target);
+            if (sock->tcp_user_timeout.count() > 0) {
+                // The kernel aborts the connection when sent data stays unacknowledged
+                // this long, which ends every wait on it.
+                s.timeout = Timeout::relative_to_call(sock->tcp_user_timeout);
+                s.who += " (TCP_USER_TIMEOUT " + human_duration(sock->tcp_user_timeout) + ")";
+            }
+            return s;
         }
         return outside(f.target + " is a socket whose peers hangar does not follow (domain " +
                        std::to_string(sock->domain) + ")");
@@ -587,6 +622,12 @@ private:
         const int fd = n.call.fds.empty() ? -1 : n.call.fds[0];
         const FdFacts* f = facts_.process(n.pid).fd(fd);
         if (!f) return live(i, "waits on fd " + std::to_string(fd) + ", which is no longer open");
+        // A blocked call holds the file it looked up when it began; the number may mean
+        // another file by now. Where the kernel function it sleeps in belongs to another
+        // kind of file, it does.
+        if (sleeps_in_other_kind(n.wchan, f->kind))
+            return live(i, "waits on fd " + std::to_string(fd) + " in " + n.wchan + ", which is no " + f->target +
+                           " wait: the number means another file now");
         if (f->kind == FdFacts::Kind::socket) {
             // SO_RCVTIMEO / SO_SNDTIMEO: the timeout lives in the socket, not in the call.
             if (auto sock = facts_.process(n.pid).socket(fd)) {
@@ -600,7 +641,7 @@ private:
         Side s = side_of(n.pid, *f, n.call.writes ? Direction::write : Direction::read, 0);
         const std::string verb = n.call.accepts ? "accepts on " : n.call.writes ? "writes " : "reads ";
         if (s.outside) return live(i, verb + f->target + ": " + s.why);
-        if (s.timeout && in_time(*s.timeout)) return live(i, verb + f->target + ", " + s.who + " expiring before the run's limit");
+        if (s.timeout && in_time(*s.timeout)) return live(i, verb + f->target + ", " + s.who + " expiring" + before_limit());
         n.waits = verb + f->target;
         n.enders = s.who;
         wake_by_processes(i, s.pids);
@@ -616,7 +657,7 @@ private:
             Side s = side_of(n.pid, *f, Direction::either, 0);
             if (s.outside) return live(i, "polls " + f->target + ": " + s.why);
             if (s.timeout && in_time(*s.timeout))
-                return live(i, "polls " + f->target + ", an armed timerfd expiring before the run's limit");
+                return live(i, "polls " + f->target + ", " + s.who + " expiring" + before_limit());
             pids.insert(s.pids.begin(), s.pids.end());
             files += (files.empty() ? "" : ", ") + f->target;
         }
@@ -683,7 +724,18 @@ WaitGraph WaitGraph::build(const std::vector<ProcessState>& tree, FactsSource& f
     auto finish = [&] {
         b.propagate();
         g.any_live_ = b.any_live();
-        if (!g.any_live_) g.late_waker_ = b.late_waker_if_none_stuck();
+        // Nothing can act before the limit. Deadlocked only if nothing can act ever: a
+        // thread that can act after the limit (a late deadline, timer, alarm, socket
+        // timeout) could end any wait then, if only by a signal or a kill, like a watchdog
+        // that ends a stuck child after ten minutes. Slow is not stuck: that run is
+        // proven to outlast its limit, a timeout, not a deadlock.
+        if (!g.any_live_ && options.window) {
+            Options ever = options;
+            ever.window = nullptr;
+            ever.stop_at_first_live = true;
+            const WaitGraph later = build(tree, facts, ever);
+            if (const WaitNode* n = later.first_live()) g.late_ = later.sentence(*n);
+        }
         return g;
     };
     b.decode_calls();
@@ -705,9 +757,9 @@ const WaitNode* WaitGraph::first_live() const {
 std::string WaitGraph::why_live() const {
     if (nodes_.empty()) return "no process in the tree";
     if (const WaitNode* n = first_live()) return sentence(*n);
-    if (late_waker_)
-        return "proven to outlast the run's limit, slow but not stuck: no thread can act before the limit, and " +
-               sentence(nodes_[*late_waker_]) + ", with " + describe(nodes_[*late_waker_].call.timeout, now_);
+    if (!late_.empty())
+        return "proven to outlast the run's limit, slow but not stuck: no thread can act before the limit, but "
+               "one can after it: " + late_;
     return "no thread is live";
 }
 

@@ -48,6 +48,10 @@ public:
     }
     std::optional<FileId> exe() override { return FileId{1, 1}; }
     std::string exe_path() override { return "/usr/bin/fake"; }
+    std::optional<bool> epoll_watches(int, int, int) override { return epoll_same; }
+    bool clocks_offset() override { return time_offset; }
+    std::optional<bool> epoll_same = true;  // what kcmp would say
+    bool time_offset = false;
 
     template <class T>
     void put(uint64_t address, const T& value) {

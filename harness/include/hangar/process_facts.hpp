@@ -76,6 +76,7 @@ struct SocketFacts {
     int domain = -1, type = -1;
     bool listening = false;
     std::chrono::nanoseconds rcvtimeo{0}, sndtimeo{0};  // 0: none
+    std::chrono::milliseconds tcp_user_timeout{0};      // TCP_USER_TIMEOUT, 0: none
 };
 
 // The identity of a file: what `stat` gives for its device and inode.
@@ -105,6 +106,14 @@ public:
     // Its executable: path and identity, for interpreter-specific knowledge (the GIL).
     virtual std::optional<FileId> exe() = 0;
     virtual std::string exe_path() = 0;
+    // Whether the file that fd `fd` is now is the one an epoll set `epfd` watches as `tfd`
+    // (kcmp KCMP_EPOLL_TFD): a number and an anonymous inode do not tell; nullopt when
+    // the kernel will not say.
+    virtual std::optional<bool> epoll_watches(int epfd, int tfd, int fd) = 0;
+    // Whether the process lives in a time namespace whose monotonic or boot-time clock is
+    // offset from hangar's (/proc/PID/timens_offsets): its absolute deadlines on those
+    // clocks cannot be read on hangar's clock.
+    virtual bool clocks_offset() = 0;
 
     const FdFacts* fd(int n);
     const Mapping* mapping(uint64_t address);

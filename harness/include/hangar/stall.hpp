@@ -27,6 +27,14 @@
 // while nothing in the process runs. Outside the tree, hangar counts a kill, a changed
 // system clock or a write into a shared file mapping by another process as intervention,
 // not as the run's progress; a pipe, socket or FIFO whose other end lies outside is live.
+// What hangar reads now, the kernel copied when the call began: a poll array or fd_set
+// that another thread rewrote since is the blind spot (a fd number that means another file
+// now is caught where the kernel function the thread sleeps in belongs to another kind of
+// file, an epoll target by kcmp, a timeout off the thread's own stack is not trusted to
+// last past the limit). A file sent out of the tree over a Unix socket that has closed
+// since (SCM_RIGHTS) is the other: hangar does not search the machine for its holders.
+// io_uring and Linux AIO make their process live (the kernel completes requests in its
+// own time), as does a deadline in a time namespace whose clocks are offset.
 //
 // Costs: a sample first looks for a running thread, reading only each thread's stat, and
 // stops at the first; only a tree with no running thread is read in full, and the graph

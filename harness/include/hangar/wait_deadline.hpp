@@ -35,10 +35,14 @@ struct Timeout {
     std::chrono::nanoseconds value{0};
     clockid_t clock = CLOCK_MONOTONIC;
     std::string why_unknown;  // for `unknown`: what could not be read
+    // Where in the process's memory hangar read the value (0: an argument by value). The
+    // kernel copied it when the call began; hangar reads it now, and trusts that only as
+    // far as nothing else could have rewritten it since (see the wait graph).
+    uint64_t read_at = 0;
 
-    static Timeout relative_to_call(std::chrono::nanoseconds v) { return {Kind::relative, v, CLOCK_MONOTONIC, {}}; }
-    static Timeout at(std::chrono::nanoseconds v, clockid_t c) { return {Kind::absolute, v, c, {}}; }
-    static Timeout unreadable(std::string why) { return {Kind::unknown, {}, CLOCK_MONOTONIC, std::move(why)}; }
+    static Timeout relative_to_call(std::chrono::nanoseconds v) { return {Kind::relative, v, CLOCK_MONOTONIC, {}, 0}; }
+    static Timeout at(std::chrono::nanoseconds v, clockid_t c) { return {Kind::absolute, v, c, {}, 0}; }
+    static Timeout unreadable(std::string why) { return {Kind::unknown, {}, CLOCK_MONOTONIC, std::move(why), 0}; }
 };
 
 // The earliest moment, on the steady clock, at which the wait can end by itself; nullopt

@@ -38,6 +38,7 @@ struct WaitNode {
     pid_t pid = 0, tid = 0;
     std::string comm;
     uint64_t cpu_time = 0;
+    std::string wchan;  // the kernel function it sleeps in
     BlockingCall call;
 
     bool live = false;            // may act before the run's limit
@@ -71,13 +72,13 @@ public:
     static WaitGraph build(const std::vector<ProcessState>& tree, FactsSource& facts, const Options& options);
 
     const std::vector<WaitNode>& nodes() const { return nodes_; }
-    // No thread of the tree is live: the run can never make progress again.
-    // And some thread's wait never ends at all: a run whose waits all end, only too late,
-    // is slow, not deadlocked (it gets a timeout).
-    bool deadlocked() const { return !nodes_.empty() && !any_live_ && !late_waker_; }
-    // No thread can act before the run's limit, but every wait ends some time after it:
-    // the run is proven to outlast its limit (a timeout, known early), not stuck.
-    bool outlasts_limit() const { return !nodes_.empty() && !any_live_ && late_waker_; }
+    // No thread of the tree can act, before the run's limit or ever: the run can never
+    // make progress again.
+    bool deadlocked() const { return !nodes_.empty() && !any_live_ && late_.empty(); }
+    // No thread can act before the run's limit, but one can after it (a late deadline,
+    // timer or alarm), and then end any wait: the run is proven to outlast its limit (a
+    // timeout, known early), not stuck.
+    bool outlasts_limit() const { return !nodes_.empty() && !any_live_ && !late_.empty(); }
     // The first thread found live by itself, or nullptr.
     const WaitNode* first_live() const;
     // Why the run is not proven deadlocked, in one sentence, for a timeout's evidence.
@@ -101,7 +102,7 @@ private:
     std::vector<WaitNode> nodes_;
     std::vector<pid_t> processes_;  // in tree order, the command first
     bool any_live_ = false;
-    std::optional<size_t> late_waker_;  // no thread live, none stuck for good: a late one
+    std::string late_;  // no thread live before the limit: one that can act after it
     SteadyClock::time_point now_{};
 };
 
