@@ -76,6 +76,10 @@ void StallSample(benchmark::State& state, std::vector<std::string> argv) {
 BENCHMARK_CAPTURE(StallSample, busy, {"/bin/sh", "-c", "while :; do :; done"})
     ->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(StallSample, sleeping, {"/bin/sleep", "1000"})->Unit(benchmark::kMicrosecond)->UseRealTime();
+// Stuck for good on a pipe only it holds: a full sample, with the search of the machine's
+// other processes for a holder of that pipe.
+BENCHMARK_CAPTURE(StallSample, stuck_pipe, {"/usr/bin/python3", "-c", "import os\nr, w = os.pipe()\nos.read(r, 1)\n"})
+    ->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(StallSample, stuck_pool,
                   {"/usr/bin/python3", "-c",
                    "import multiprocessing as mp, threading\n"

@@ -336,6 +336,14 @@ TEST(WaitGraph, WhatTheKernelOrAnotherClockMayEndIsLive) {
     reused.wchan = "anon_pipe_read";
     EXPECT_TRUE(build({process_of(10, 1, {reused}), process_of(20, 10, {lock_wait(20)})}, facts).deadlocked());
 
+    // A file of the run that a process outside it holds too (sent out over a Unix socket
+    // that has closed since): that process may end the wait.
+    facts.machine.outside_holders["pipe:[77]"] = 4242;
+    auto g = build(tree, facts);
+    EXPECT_FALSE(g.deadlocked());
+    EXPECT_NE(g.why_live().find("pid 4242 outside the tree holds too"), std::string::npos) << g.why_live();
+    facts.machine.outside_holders.clear();
+
     // A deadline on a clock the process's time namespace offsets.
     ThreadState sleeper = blocked(11, SYS_clock_nanosleep, {CLOCK_MONOTONIC, TIMER_ABSTIME, 0x7000, 0, 0, 0});
     facts.processes[10].put(0x7000, timespec{1, 0});  // long past on hangar's clock

@@ -4,10 +4,15 @@
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
+#include <dirent.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -61,7 +66,70 @@ public:
 
     bool gil_wait(ProcessFacts& p, uint64_t address) override { return is_gil_wait(p, address); }
 
+    std::map<std::string, pid_t> held_outside(const std::set<pid_t>& inside, const std::set<std::string>& keys) override {
+        std::map<std::string, pid_t> found;
+        bool eventfds = false, maps = false;
+        for (const auto& k : keys) {
+            eventfds |= k.rfind("eventfd:", 0) == 0;
+            maps |= k.rfind("map:", 0) == 0;
+        }
+        DIR* proc = opendir("/proc");
+        if (!proc) return found;
+        const pid_t self = getpid();
+        while (dirent* e = readdir(proc)) {
+            char* end = nullptr;
+            const long pid = std::strtol(e->d_name, &end, 10);
+            if (pid <= 0 || *end || pid == self || inside.count(static_cast<pid_t>(pid))) continue;
+            const std::string dir = "/proc/" + std::string(e->d_name);
+            scan_fds(static_cast<pid_t>(pid), dir, keys, eventfds, found);
+            if (maps) scan_maps(static_cast<pid_t>(pid), dir, keys, found);
+            if (found.size() == keys.size()) break;
+        }
+        closedir(proc);
+        return found;
+    }
+
 private:
+    static void scan_fds(pid_t pid, const std::string& dir, const std::set<std::string>& keys, bool eventfds,
+                         std::map<std::string, pid_t>& found) {
+        DIR* fds = opendir((dir + "/fd").c_str());
+        if (!fds) return;  // gone, or not ours to read
+        char link[256];
+        while (dirent* f = readdir(fds)) {
+            if (f->d_name[0] == '.') continue;
+            const ssize_t n = readlink((dir + "/fd/" + f->d_name).c_str(), link, sizeof link - 1);
+            if (n <= 0) continue;
+            std::string target(link, static_cast<size_t>(n));
+            if (eventfds && target == "anon_inode:[eventfd]") {
+                FdFacts facts;
+                parse_fdinfo(read_text(dir + "/fdinfo/" + f->d_name, 64 * 1024), facts);
+                target = "eventfd:" + std::to_string(facts.eventfd_id);
+            } else if (target.rfind("pipe:", 0) != 0 && target.rfind("socket:", 0) != 0) {
+                struct stat st{};  // a memfd or deleted file that a process of the run maps
+                if (target.find("(deleted)") == std::string::npos || stat((dir + "/fd/" + f->d_name).c_str(), &st) != 0)
+                    continue;
+                char key[64];
+                std::snprintf(key, sizeof key, "map:%02x:%02x:%llu", major(st.st_dev), minor(st.st_dev),
+                              static_cast<unsigned long long>(st.st_ino));
+                target = key;
+            }
+            if (keys.count(target)) found.emplace(target, pid);
+        }
+        closedir(fds);
+    }
+
+    static void scan_maps(pid_t pid, const std::string& dir, const std::set<std::string>& keys,
+                          std::map<std::string, pid_t>& found) {
+        std::istringstream in(read_text(dir + "/maps", 16 << 20));
+        std::string line;
+        while (std::getline(in, line)) {
+            auto m = parse_maps_line(line);
+            if (!m || !m->shared() || !m->inode) continue;
+            const std::string key = "map:" + m->dev + ":" + std::to_string(m->inode);
+            if (keys.count(key)) found.emplace(key, pid);
+        }
+    }
+
     struct TcpLine {
         std::string local, remote, state;
         uint64_t inode = 0;

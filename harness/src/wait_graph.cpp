@@ -62,6 +62,7 @@ struct Side {
     std::set<pid_t> pids;   // else
     std::string who;        // "whose writers are pid 43"
     std::optional<Timeout> timeout;  // an armed timerfd: it becomes ready by itself
+    std::set<std::string> keys;      // what a process outside could hold to end the wait (held_outside)
 };
 
 Side outside(std::string why) {
@@ -228,7 +229,26 @@ public:
         }
     }
 
-    // Phase 5: the fixpoint: a wait that a live thread could end is live too.
+    // Phase 5, only when nothing is live yet: a file or memory of the run that a process
+    // outside it also holds (sent out over a Unix socket, closed since) may end a wait.
+    void judge_outside_holders() {
+        std::set<std::string> keys;
+        for (const auto& n : nodes_)
+            if (!n.live) keys.insert(n.resources.begin(), n.resources.end());
+        if (keys.empty()) return;
+        std::set<pid_t> inside;
+        for (const auto& p : tree_) inside.insert(p.pid);
+        const auto held = facts_.system().held_outside(inside, keys);
+        for (size_t i = 0; i < nodes_.size() && !held.empty(); ++i)
+            for (const auto& key : nodes_[i].resources)
+                if (auto it = held.find(key); it != held.end() && !nodes_[i].live) {
+                    live(i, "waits on " + key + ", which pid " + std::to_string(it->second) +
+                                " outside the tree holds too: it may end the wait");
+                    if (stop()) return;
+                }
+    }
+
+    // Phase 6: the fixpoint: a wait that a live thread could end is live too.
     void propagate() {
         for (bool changed = true; changed;) {
             changed = false;
@@ -411,6 +431,7 @@ private:
                                    ", a file the tree may have sent out over its Unix socket to outside");
             } else {
                 where = m->path.empty() ? "shared anonymous memory" : m->path;
+                if (m->inode) n.resources.insert("map:" + m->dev + ":" + std::to_string(m->inode));
             }
         }
         if (!local) {
@@ -515,6 +536,7 @@ private:
                 if (s.pids.empty())
                     return outside(f.target + "'s " + end + " end is held by no process of the tree: it is "
                                    "outside the tree (hangar's own output pipes), or in flight in a socket");
+                s.keys = {f.target};
                 s.who = std::string(dir == Direction::read ? "whose writers are " : dir == Direction::write
                                                                                         ? "whose readers are "
                                                                                         : "whose other holders are ") +
@@ -526,6 +548,7 @@ private:
                 Side s;
                 s.pids = eventfds_[f.eventfd_id];
                 s.pids.insert(pid);
+                s.keys = {"eventfd:" + std::to_string(f.eventfd_id)};
                 s.who = "whose holders are " + pid_list(s.pids, pid);
                 return s;
             }
@@ -566,6 +589,7 @@ private:
                     if (s.outside) return s;
                     if (s.timeout && in_time(*s.timeout)) return s;
                     all.pids.insert(s.pids.begin(), s.pids.end());
+                    all.keys.insert(s.keys.begin(), s.keys.end());
                 }
                 all.who = "whose watched files' other ends are held by " + pid_list(all.pids, pid);
                 return all;
@@ -586,6 +610,7 @@ private:
             return outside(what + "'s peer socket:[" + std::to_string(peer) +
                            "] is held by no process of the tree: it is outside, or in flight");
         s.pids = it->second;
+        s.keys = {"socket:[" + std::to_string(peer) + "]"};
         s.who = "whose peer socket:[" + std::to_string(peer) + "] is held by " + pid_list(s.pids, pid);
         return s;
     }
@@ -644,6 +669,7 @@ private:
         if (s.timeout && in_time(*s.timeout)) return live(i, verb + f->target + ", " + s.who + " expiring" + before_limit());
         n.waits = verb + f->target;
         n.enders = s.who;
+        n.resources = std::move(s.keys);
         wake_by_processes(i, s.pids);
     }
 
@@ -659,6 +685,7 @@ private:
             if (s.timeout && in_time(*s.timeout))
                 return live(i, "polls " + f->target + ", " + s.who + " expiring" + before_limit());
             pids.insert(s.pids.begin(), s.pids.end());
+            n.resources.insert(s.keys.begin(), s.keys.end());
             files += (files.empty() ? "" : ", ") + f->target;
         }
         n.waits = (n.call.epoll ? "waits in epoll on " : "polls ") + (files.empty() ? std::string("nothing") : files);
@@ -745,6 +772,8 @@ WaitGraph WaitGraph::build(const std::vector<ProcessState>& tree, FactsSource& f
     b.resolve();
     if (b.stop()) return finish();
     b.judge_alarms();
+    if (b.stop()) return finish();
+    if (!b.any_live()) b.judge_outside_holders();
     return finish();
 }
 

@@ -84,6 +84,13 @@ public:
     std::optional<uint64_t> tcp_peer(pid_t, uint64_t) override { return std::nullopt; }
     const AlarmFacts& alarms() override { return alarm_state; }
     bool gil_wait(ProcessFacts&, uint64_t address) override { return gil_words.count(address) > 0; }
+    std::map<std::string, pid_t> held_outside(const std::set<pid_t>&, const std::set<std::string>& keys) override {
+        std::map<std::string, pid_t> found;
+        for (const auto& k : keys)
+            if (auto it = outside_holders.find(k); it != outside_holders.end()) found.insert(*it);
+        return found;
+    }
+    std::map<std::string, pid_t> outside_holders;  // key -> a process outside the tree
 };
 
 class FakeFacts final : public FactsSource {

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -145,6 +146,13 @@ public:
     // Whether a futex word at `address` in process `p` is the condition variable that
     // CPython threads wait on for the GIL (gil.hpp).
     virtual bool gil_wait(ProcessFacts& p, uint64_t address) = 0;
+    // Files and memory of the run that a process outside it also holds (a file sent out
+    // over a Unix socket, closed since): for each key found, one such process. Keys:
+    // "pipe:[N]", "socket:[N]", "eventfd:ID" (fdinfo's eventfd-id), "map:DEV:INODE" (a
+    // shared mapping, as /proc/PID/maps names it). `inside`: the run's processes, and
+    // hangar's own, which are not asked. Processes hangar may not read are not seen.
+    virtual std::map<std::string, pid_t> held_outside(const std::set<pid_t>& inside,
+                                                      const std::set<std::string>& keys) = 0;
 };
 
 // Facts of the processes of one sample, each read at most once.

@@ -32,7 +32,8 @@
 // now is caught where the kernel function the thread sleeps in belongs to another kind of
 // file, an epoll target by kcmp, a timeout off the thread's own stack is not trusted to
 // last past the limit). A file sent out of the tree over a Unix socket that has closed
-// since (SCM_RIGHTS) is the other: hangar does not search the machine for its holders.
+// since (SCM_RIGHTS) is found by searching the other processes' files and shared mappings
+// (held_outside) once nothing else is live; one hangar may not read is the blind spot.
 // io_uring and Linux AIO make their process live (the kernel completes requests in its
 // own time), as does a deadline in a time namespace whose clocks are offset.
 //

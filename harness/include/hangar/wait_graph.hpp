@@ -24,6 +24,7 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,7 @@ struct WaitNode {
     std::string enders;                // "whose writers are pid 43": who could end it
     std::vector<size_t> wakers;        // the nodes that could end its wait
     std::vector<pid_t> other_side;     // the processes at the other end of its pipes and sockets
+    std::set<std::string> resources;   // what it waits on, as SystemFacts::held_outside names it
 
     // A pthread mutex's owner, read from the lock word (glibc's __owner, or a PI futex's
     // value): a thread id as the process sees it.
