@@ -134,8 +134,21 @@ endif()
 # hangar's scenario support library (start_method.hpp, contention.hpp): sources, built in
 # each project in each flavour. The package sets this to its installed copy.
 if(NOT DEFINED HANGAR_SCENARIO_SUPPORT_DIR)
-  set(HANGAR_SCENARIO_SUPPORT_DIR ${CMAKE_CURRENT_LIST_DIR}/../scenarios/common)
+  get_filename_component(HANGAR_SCENARIO_SUPPORT_DIR ${CMAKE_CURRENT_LIST_DIR}/../scenarios/common ABSOLUTE)
 endif()
+
+# GCC (12 at least) writes the source file names of an ASan or UBSan build into the program
+# as it was given them, whatever -ffile-prefix-map says. With HANGAR_SANITIZER_RELATIVE_SOURCES
+# (hangar's own build sets it, so that its installed programs name neither its source nor
+# its build folder), sanitizer builds are compiled through HangarRelativeCompile.cmake, which
+# gives the compiler the paths under the source and build folders relative to the build folder.
+function(_hangar_relative_compile target)
+  if(HANGAR_SANITIZER_RELATIVE_SOURCES)
+    set_property(TARGET ${target} PROPERTY CXX_COMPILER_LAUNCHER ${CMAKE_COMMAND}
+                 -DHANGAR_ROOTS=${CMAKE_SOURCE_DIR}|${CMAKE_BINARY_DIR} -P ${_HANGAR_RELATIVE_COMPILE} --)
+  endif()
+endfunction()
+set(_HANGAR_RELATIVE_COMPILE ${CMAKE_CURRENT_LIST_DIR}/HangarRelativeCompile.cmake)
 
 set(_HANGAR_SANITIZER_FLAGS_tsan -fsanitize=thread)
 set(_HANGAR_SANITIZER_FLAGS_asan -fsanitize=address,undefined)
@@ -171,6 +184,7 @@ function(_hangar_scenario_support sanitizer out_var)
     if(NOT sanitizer STREQUAL "none")
       target_compile_options(${name} PUBLIC ${_HANGAR_SANITIZER_FLAGS_${sanitizer}} -fno-omit-frame-pointer)
       target_link_options(${name} PUBLIC ${_HANGAR_SANITIZER_FLAGS_${sanitizer}})
+      _hangar_relative_compile(${name})
     endif()
   endif()
   set(${out_var} ${name} PARENT_SCOPE)
@@ -200,6 +214,9 @@ function(hangar_add_native_scenario target)
     endif()
     _hangar_scenario_support(${san} support)
     add_executable(${name} ${arg_SOURCES})
+    if(NOT san STREQUAL "none")
+      _hangar_relative_compile(${name})
+    endif()
     target_link_libraries(${name} PRIVATE ${support} ${arg_LINK_LIBRARIES})
     list(APPEND targets ${name})
   endforeach()
@@ -225,7 +242,7 @@ function(hangar_add_scenario_tests)
   file(GLOB manifests CONFIGURE_DEPENDS ${scenarios}/*/manifest.toml)
   if(NOT manifests)
     _hangar_fail(${command} "SCENARIOS ${scenarios} holds no scenario family: no ${scenarios}/*/manifest.toml "
-                 "(each family is a folder holding a manifest.toml; see share/hangar/scenarios/README.md)")
+                 "(each family is a folder holding a manifest.toml, see share/hangar/scenarios/README.md)")
   endif()
   set(bin ${HANGAR_SCENARIO_BIN_DIR})
   if(arg_SCENARIO_BIN)
