@@ -95,6 +95,19 @@ hidden "$src" "$build" "$hangar" --scenarios your-project/scenarios --scenario-b
   run --hazards --timeout 5 --out your-runs -q > your-run.txt 2>&1 || { cat your-run.txt; fail "hangar run on the example"; }
 grep -q "6 cells met, 0 missed" your-run.txt || { cat your-run.txt; fail "the example: not 6 cells met"; }
 
+step "the steps of ci/github/scenarios.yml on it: two shards, then the merge with history and job summary"
+for k in 1 2; do
+  CI=true "$src/ci/nightly.sh" --hangar "$hangar" --scenarios your-project/scenarios \
+    --scenario-bin your-build/hangar-scenario-bin --sanitizers none --shard "$k/2" --run-id install-test \
+    --out "shards/scenarios-shard-$k" > "shard-$k.log" 2>&1 || "$src/ci/shard-status.sh" $? >> "shard-$k.log" ||
+    { cat "shard-$k.log"; fail "shard $k/2"; }
+done
+GITHUB_STEP_SUMMARY=$work/step-summary.md HANGAR=$hangar HISTORY=history.jsonl \
+  "$src/ci/nightly-merge.sh" merged shards/scenarios-shard-* > merge.log 2>&1 || { cat merge.log; fail "the merge"; }
+grep -q "nightly: OK: 6 cells met" merge.log || { cat merge.log; fail "the merge: not 6 cells met"; }
+grep -q "held-lock/cpp-mutex" step-summary.md || fail "summary.md did not reach the job summary"
+[ "$(wc -l < history.jsonl)" = 1 ] || fail "no history line"
+
 step "bad configurations stop with a message naming the caller's file"
 bad() {  # NAME SCENARIOS-ARGS EXPECTED
   mkdir -p "$1"
