@@ -79,9 +79,9 @@ set -e
 step "examples/your-project, copied away, configured and built against the installed package"
 cp -r "$src/examples/your-project" your-project
 rm -rf your-project/build
-cmake -S your-project -B your-build -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release \
-  > your-configure.log 2>&1 || { cat your-configure.log; fail "the example did not configure"; }
-cmake --build your-build > your-build.log 2>&1 || { cat your-build.log; fail "the example did not build"; }
+# As ci/github/scenarios.yml builds a caller's native scenarios.
+HANGAR_PREFIX=$prefix "$src/ci/build-scenarios.sh" your-project your-build > your-build.log 2>&1 ||
+  { cat your-build.log; fail "the example did not configure and build"; }
 
 step "its ctest -L hang"
 hidden "$src" "$build" ctest --test-dir your-build -L hang -j 2 --output-on-failure > your-ctest.txt 2>&1 ||
