@@ -3,36 +3,48 @@
 # more runs for stochastic variants, fork hazards checked, all reports and the history in
 # one dated folder.
 #
-#   ci/nightly.sh [--quick] [--out DIR] [--shard K/N] [--run-id ID] [--hangar PATH] [-- HANGAR-RUN-ARGS...]
+#   ci/nightly.sh [--quick] [--out DIR] [--shard K/N] [--run-id ID] [--hangar PATH]
+#                 [--scenarios DIR] [--scenario-bin DIR] [--sanitizers LIST] [-- HANGAR-RUN-ARGS...]
 #
 #   --quick        a small version: no sanitizer builds, manifests' own repeats
-#   --out DIR      where dated folders go (default: nightly-out); DIR/history.jsonl grows
-#                  by one line a night (with --shard, the merge adds it instead)
+#   --out DIR      where dated folders go (default: nightly-out in this repository); DIR/history.jsonl
+#                  grows by one line a night (with --shard, the merge adds it instead)
 #   --shard K/N    run only every N-th cell from the K-th (merge with ci/nightly-merge.sh)
 #   --run-id ID    shared by the shards of one night, so the merge can tell them from
 #                  another night's (default: nightly-<date>)
-#   --hangar PATH  use this hangar binary instead of building one
+#   --hangar PATH  use this hangar binary (an installed one, say) instead of building one
+#   --scenarios DIR, --scenario-bin DIR
+#                  another project's scenario families and their native programs
+#                  (default: hangar's own; ci/github/scenarios.yml passes a project's)
+#   --sanitizers LIST  the builds to run native variants as (default: none,tsan,asan; --quick: none)
+# Paths are taken from the folder it is started in.
 #
 # Exit status (also printed, and named in summary.md):
 #   0 all as expected   1 harness failure   2 regression (an expected pass hung, or another miss)
 #   3 no longer reproduces (an expected hang did not happen)   4 undecided (more runs needed)
 set -uo pipefail
-cd "$(dirname "$0")/.."
 
-quick=0 out=nightly-out shard= run_id= hangar= extra=()
+quick=0 out=nightly-out shard= run_id= hangar= scenarios= scenario_bin= sanitizers= extra=()
+here=$PWD
+abs() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s' "$here/$1" ;; esac; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
-    --out) out=${2:?--out needs a folder}; shift ;;
+    --out) out=$(abs "${2:?--out needs a folder}"); shift ;;
     --shard) shard=${2:?--shard needs K/N}; shift ;;
     --run-id) run_id=${2:?--run-id needs an id}; shift ;;
-    --hangar) hangar=${2:?--hangar needs a path}; shift ;;
+    --hangar) hangar=$(abs "${2:?--hangar needs a path}"); shift ;;
+    --scenarios) scenarios=$(abs "${2:?--scenarios needs a folder}"); shift ;;
+    --scenario-bin) scenario_bin=$(abs "${2:?--scenario-bin needs a folder}"); shift ;;
+    --sanitizers) sanitizers=${2:?--sanitizers needs a list: none,tsan,asan}; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "nightly: unknown option '$1' (see ci/nightly.sh --help)" >&2; exit 1 ;;
   esac
   shift
 done
+
+cd "$(dirname "$0")/.."
 
 harness_failure() { echo "nightly: HARNESS FAILURE: $*"; exit 1; }
 
@@ -46,13 +58,16 @@ day=$(date -u +%Y-%m-%d)
 dir="$out/$day${shard:+/shard-${shard%/*}}"
 mkdir -p "$dir" || harness_failure "cannot create $dir"
 
-args=(run --out "$dir/runs" --json "$dir/results.json" --run-id "${run_id:-nightly-$day}" --hazards)
+args=()
+[ -n "$scenarios" ] && args+=(--scenarios "$scenarios")
+[ -n "$scenario_bin" ] && args+=(--scenario-bin "$scenario_bin")
+args+=(run --out "$dir/runs" --json "$dir/results.json" --run-id "${run_id:-nightly-$day}" --hazards)
 # A shard's cells are part of a night: the merge records the night in the history.
 [ -z "$shard" ] && args+=(--history "$out/history.jsonl")
 if [ "$quick" = 1 ]; then
-  args+=(--sanitizer none)
+  args+=(--sanitizer "${sanitizers:-none}")
 else
-  args+=(--sanitizer none,tsan,asan --stochastic-repeat 100)
+  args+=(--sanitizer "${sanitizers:-none,tsan,asan}" --stochastic-repeat 100)
 fi
 [ -n "$shard" ] && args+=(--shard "$shard")
 [ "${CI:-}" = true ] && args+=(--quiet)

@@ -18,6 +18,7 @@ packages=(
   elfutils gdb libc6-dbg           # native stacks of hung processes, glibc frames named
   rr                               # --rr recordings, where the CPU exposes performance counters
   python3-joblib python3-distributed  # python/tests run real joblib and dask programs under the hook, not stand-ins
+  dpkg-dev file                    # cpack -G DEB: dpkg-shlibdeps (and file, to find ELF files) name the .deb's Depends
 )
 
 missing=()

@@ -99,6 +99,49 @@ TEST(Cli, ListShowsVariantsMethodsAndExpectations) {
     EXPECT_NE(f.out.find("spawn: pass, starts == 2"), std::string::npos) << f.out;
 }
 
+TEST(Cli, ListWhereSaysWhereEverythingWasFound) {
+    TempDir dir;
+    Finished f = testing::run_hangar({"list", "--where"}, dir.path(), {}, false);
+    EXPECT_EQ(f.exit_code, 0) << f.err;
+    EXPECT_NE(f.out.find("layout        build tree, found by "), std::string::npos) << f.out;
+    EXPECT_NE(f.out.find("hangar-build-tree.txt"), std::string::npos) << f.out;
+    EXPECT_NE(f.out.find("forkwatch     "), std::string::npos) << f.out;
+    EXPECT_EQ(f.out.find("(missing)"), std::string::npos) << f.out;
+    // --scenarios is said as such.
+    Finished given = testing::run_hangar({"list", "--where"}, dir.path());
+    EXPECT_NE(given.out.find("/fixtures/scenarios (--scenarios)"), std::string::npos) << given.out;
+}
+
+TEST(Cli, ListOfAFolderWithoutFamiliesIsBadInput) {
+    TempDir dir;
+    std::filesystem::create_directories(dir.path() / "empty" / "not-a-family");
+    Finished f = testing::run_hangar({"--scenarios", (dir.path() / "empty").string(), "list"}, dir.path());
+    EXPECT_EQ(f.exit_code, 2);
+    EXPECT_EQ(lines(f.err), 1) << f.err;
+    EXPECT_NE(f.err.find("no scenario families in"), std::string::npos) << f.err;
+}
+
+// The registrations other projects' builds make (cmake/HangarScenarios.cmake): only the
+// methods and builds asked for, with their labels, reports under the folder given.
+TEST(Cli, CTestRegistrationsTakeMethodsSanitizersLabelsAndAReportFolder) {
+    TempDir dir;
+    const auto file = dir.path() / "tests.cmake";
+    Finished f = testing::run_hangar({"list", "--ctest-file", file.string(), "--ctest-methods", "spawn",
+                                      "--ctest-sanitizers", "none", "--ctest-labels", "mine,nightly",
+                                      "--ctest-out", (dir.path() / "reports").string()},
+                                     dir.path());
+    ASSERT_EQ(f.exit_code, 0) << f.err;
+    const std::string text = testing::slurp(file);
+    EXPECT_NE(text.find("add_test([==[hang:fixture/passes:spawn]==]"), std::string::npos) << text;
+    EXPECT_EQ(text.find(":fork]==]"), std::string::npos) << text;
+    EXPECT_EQ(text.find(":tsan]==]"), std::string::npos) << text;
+    EXPECT_NE(text.find("LABELS [==[hang;spawn;fixture;mine;nightly]==]"), std::string::npos) << text;
+    EXPECT_NE(text.find((dir.path() / "reports" / "fixture").string()), std::string::npos) << text;
+    Finished bad = testing::run_hangar({"list", "--ctest-file", file.string(), "--ctest-labels", "a;b"}, dir.path());
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find("not a label"), std::string::npos) << bad.err;
+}
+
 TEST(Cli, RunPrintsTheComparisonAndWritesTheResultsContract) {
     TempDir dir;
     Finished f = testing::run_hangar({"run", "fixture/passes", "fixture/hangs", "fixture/starts-twice", "--timeout",

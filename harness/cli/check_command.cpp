@@ -12,7 +12,6 @@
 namespace hangar::cli {
 namespace {
 
-std::filesystem::path checker() { return python_hook_dir().parent_path() / "hangar_check.py"; }
 
 // The interpreter must be one: a Python-only subcommand says so, once, instead of failing oddly.
 Status check_interpreter(const std::string& python) {
@@ -52,8 +51,11 @@ int run_check(const GlobalOptions& global, const CheckOptions& o, const std::str
     const std::string python = resolve_python(global);
     if (auto s = check_interpreter(python); !s) return fail_with(s.error());
     if (auto s = check_json_target(o.json); !s) return fail_with(s.error());
+    auto python_side = python_dir(global);
+    if (!python_side) return fail_with(python_side.error());
+    const auto checker = *python_side / "hangar_check.py";
     const auto scratch = std::filesystem::temp_directory_path();
-    auto person = run_helper({python, checker().string(), o.script}, scratch, std::chrono::seconds(60));
+    auto person = run_helper({python, checker.string(), o.script}, scratch, std::chrono::seconds(60));
     if (!person) return fail_with(error("the checker did not finish: " + person.error().message, Error::Kind::internal));
     const int status = person->ending.kind == Ending::Kind::exited ? person->ending.code : -1;
     if (status == 2 || status < 0 || status > 2) {
@@ -63,7 +65,7 @@ int run_check(const GlobalOptions& global, const CheckOptions& o, const std::str
     }
     std::fputs(person->out.c_str(), stdout);
     if (!o.json.empty()) {
-        auto json = run_helper({python, checker().string(), o.script, "--json"}, scratch, std::chrono::seconds(60));
+        auto json = run_helper({python, checker.string(), o.script, "--json"}, scratch, std::chrono::seconds(60));
         if (!json || json->ending.kind != Ending::Kind::exited || json->ending.code == 2)
             return fail_with(error("the checker's JSON could not be made", Error::Kind::internal));
         if (auto s = write_file_atomically(o.json, json->out); !s) return fail_with(s.error());

@@ -4,9 +4,11 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "hangar/layout.hpp"
 #include "hangar/result.hpp"
 
 namespace hangar::cli {
@@ -24,17 +26,23 @@ inline constexpr int kExitHarness = 4;  // Error::Kind::io or internal: hangar c
 int exit_for(const Error& e);
 
 struct GlobalOptions {
-    std::filesystem::path scenarios_dir;
-    std::filesystem::path scenario_bin_dir;
+    std::filesystem::path scenarios_dir;     // default: the layout's built-in scenarios
+    std::filesystem::path scenario_bin_dir;  // default: the layout's scenario programs
     std::string python;  // empty: choose one (see resolve_python)
+    // Where hangar's own files are (layout.hpp); when they cannot be found, why, said by
+    // whichever command needs them.
+    std::optional<Layout> layout;
+    Error layout_error;
 };
 
-// Where hangar's own run-time files are: the fork-hazard detector and the Python hook.
-std::filesystem::path forkwatch_library();
-std::filesystem::path python_hook_dir();
+// Where hangar's own run-time files are (from the layout): the Python side (startup/, the
+// hook; hangar_check.py) and, checked to exist, the fork-hazard detector for --hazards.
+Result<std::filesystem::path> python_dir(const GlobalOptions& global);
+Result<std::filesystem::path> python_hook_dir(const GlobalOptions& global);
+Result<std::filesystem::path> hazard_detector(const GlobalOptions& global);
 
-// --hazards: the detector's library, checked to exist.
-Result<std::filesystem::path> hazard_detector();
+// The scenarios folder is known: given with --scenarios, or the layout's.
+Status check_scenarios_known(const GlobalOptions& global);
 
 // One line on stderr, prefixed "hangar: ".
 void complain(const std::string& message);
@@ -53,8 +61,13 @@ uint64_t parse_size(const std::string& text);
 std::string resolve_python(const GlobalOptions& global);
 
 struct ListOptions {
+    bool where = false;      // say where scenarios, programs and hangar's own files were found
     std::string ctest_file;  // write CTest registrations here instead of listing
     double ctest_timeout = 6;
+    std::vector<std::string> ctest_methods;     // only these methods (default: each variant's own)
+    std::vector<std::string> ctest_sanitizers;  // only these builds (default: none, tsan, asan)
+    std::vector<std::string> ctest_labels;      // added to every test's labels
+    std::string ctest_out;  // reports go under here (default: ctest-out beside the file)
 };
 void add_list_command(CLI::App& app, ListOptions& options);
 int run_list(const GlobalOptions& global, const ListOptions& options);

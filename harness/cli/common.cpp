@@ -77,15 +77,31 @@ CLI::Validator size_check() {
         "SIZE");
 }
 
-std::filesystem::path forkwatch_library() { return HANGAR_FORKWATCH_LIB; }
-std::filesystem::path python_hook_dir() { return HANGAR_PYTHON_DIR "/startup"; }
+Result<std::filesystem::path> python_dir(const GlobalOptions& global) {
+    if (!global.layout) return global.layout_error;
+    return global.layout->python;
+}
 
-Result<std::filesystem::path> hazard_detector() {
-    const auto lib = forkwatch_library();
+Result<std::filesystem::path> python_hook_dir(const GlobalOptions& global) {
+    auto dir = python_dir(global);
+    if (!dir) return dir.error();
+    return *dir / "startup";
+}
+
+Result<std::filesystem::path> hazard_detector(const GlobalOptions& global) {
+    if (!global.layout) return global.layout_error;
+    const auto lib = global.layout->forkwatch;
     std::error_code ec;
     if (!std::filesystem::is_regular_file(lib, ec))
-        return error("--hazards: the detector " + lib.string() + " is not built (run: cmake --build build)");
+        return error("--hazards: the detector " + lib.string() +
+                     (global.layout->kind == Layout::Kind::build_tree ? " is not built (run: cmake --build build)"
+                                                                      : " is missing (reinstall hangar)"));
     return lib;
+}
+
+Status check_scenarios_known(const GlobalOptions& global) {
+    if (!global.scenarios_dir.empty()) return {};
+    return global.layout_error;
 }
 
 std::string resolve_python(const GlobalOptions& global) {

@@ -153,7 +153,7 @@ void print_run(const RunRecord& run, double limit_s) {
 
 }  // namespace
 
-int run_exec(const GlobalOptions&, const ExecOptions& o, const std::string& command_line) {
+int run_exec(const GlobalOptions& global, const ExecOptions& o, const std::string& command_line) {
     Interrupt& interrupt = Interrupt::on_signals();
     std::vector<Method> methods;
     for (const auto& m : o.methods) methods.push_back(*parse_method(m));
@@ -170,12 +170,15 @@ int run_exec(const GlobalOptions&, const ExecOptions& o, const std::string& comm
     config.isolate = o.isolate;
     config.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     config.until_hang = o.until_hang;
-    if (python) config.python_hook = python_hook_dir();
+    if (python || o.hazards) {
+        auto hook = python_hook_dir(global);
+        if (!hook) return fail_with(hook.error());
+        config.python_hook = *hook;
+    }
     if (o.hazards) {
-        auto detector = hazard_detector();
+        auto detector = hazard_detector(global);
         if (!detector) return fail_with(detector.error());
         config.forkwatch = *detector;
-        config.python_hook = python_hook_dir();
     }
     auto session = open_session(cells, config, o.out, o.json);
     if (!session) return fail_with(session.error());

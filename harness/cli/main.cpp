@@ -26,7 +26,9 @@ Examples:
 Exit status: 0 every cell met its expectation, 1 some cell missed, 2 bad usage or input,
 4 hangar could not finish its job (a report could not be written), 130/143 interrupted
 (results of finished runs are kept).
-Scenarios live in one folder per family with a manifest.toml: see scenarios/README.md.)";
+Scenarios live in one folder per family with a manifest.toml: see scenarios/README.md
+(installed: share/hangar/scenarios/README.md). `hangar list --where` says where this hangar
+found its scenarios, their programs and its own files.)";
 
 // CLI11 reports a missing subcommand even when the user typed a wrong one; name it.
 std::string unknown_command(int argc, char** argv) {
@@ -56,8 +58,14 @@ int main(int argc, char** argv) {
     app.fallthrough();
 
     GlobalOptions global;
-    global.scenarios_dir = HANGAR_SCENARIO_DIR;
-    global.scenario_bin_dir = HANGAR_SCENARIO_BIN_DIR;
+    // hangar's own files, found from where this binary is (hangar list --where says where).
+    if (auto layout = hangar::find_layout()) {
+        global.layout = *layout;
+        global.scenarios_dir = layout->scenarios;
+        global.scenario_bin_dir = layout->scenario_bin;
+    } else {
+        global.layout_error = layout.error();
+    }
     app.add_option("--scenarios", global.scenarios_dir, "folder of scenario families")
         ->capture_default_str()
         ->check(CLI::ExistingDirectory)

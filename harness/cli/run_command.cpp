@@ -144,6 +144,7 @@ void print_rr_summary(const std::vector<CellResult>& results, const Recorder& re
 int run_run(const GlobalOptions& global, const RunOptions& o, const std::string& command_line) {
     // From here on SIGINT and SIGTERM end the run in order, whatever it is doing.
     Interrupt& interrupt = Interrupt::on_signals();
+    if (auto s = check_scenarios_known(global); !s) return fail_with(s.error());
     Catalog catalog = load_catalog(global.scenarios_dir);
     for (const auto& e : catalog.errors) complain("manifest error: " + e.message);
     auto cells = cells_asked_for(catalog, o);
@@ -152,10 +153,12 @@ int run_run(const GlobalOptions& global, const RunOptions& o, const std::string&
 
     RunnerConfig config = runner_config(global, o);
     if (o.hazards) {
-        auto detector = hazard_detector();
+        auto detector = hazard_detector(global);
         if (!detector) return fail_with(detector.error());
         config.forkwatch = *detector;
-        config.python_hook = python_hook_dir();
+        auto hook = python_hook_dir(global);
+        if (!hook) return fail_with(hook.error());
+        config.python_hook = *hook;
     }
     auto session = open_session(*cells, config, o.out, o.json);
     if (!session) return fail_with(session.error());
