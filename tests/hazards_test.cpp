@@ -35,9 +35,16 @@ TEST(Hazards, AForkWhileAnotherThreadHoldsAMutexNamesTheHolderAndWhereItTookIt) 
     // Named from the program's debug information: the lambda in wedge() that took it.
     EXPECT_NE(held["signature"].get<std::string>().find("held mutex in lambda at tree_maker.cpp:"), std::string::npos)
         << held.dump(1);
-    bool reads = false;  // what the holder was doing: blocked in read()
-    for (const auto& frame : held["stack"]) reads |= frame.get<std::string>().find("(read+") != std::string::npos;
-    EXPECT_TRUE(reads) << held.dump(1);
+    // What the holder was doing: in its lambda, blocked in read(), or, on a loaded machine,
+    // still returning from the write() that told the main thread to fork.
+    bool io = false, lambda = false;
+    for (const auto& frame : held["stack"]) {
+        const std::string f = frame.get<std::string>();
+        io |= f.find("(read+") != std::string::npos || f.find("(__write+") != std::string::npos ||
+              f.find("(write+") != std::string::npos;
+        lambda |= f.find("(lambda at tree_maker.cpp:") != std::string::npos;
+    }
+    EXPECT_TRUE(io && lambda) << held.dump(1);
     auto cell = read_json(dir.path() / "r.json")["cells"][0]["hazards"];
     EXPECT_EQ(cell["runs"], 1);
     EXPECT_EQ(cell["checked"], true);
