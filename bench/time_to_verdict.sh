@@ -27,9 +27,9 @@ build/hangar run "${variants[@]}" --method fork --repeat "$runs" --timeout "$tim
 
 graph=(--scenarios bench/scenarios --scenario-bin build/tests)
 hangs=(graph/pipe-cycle graph/lock-pipe-cycle graph/owner-across-fork graph/poll-past-limit
-       graph/timed-lock-past-limit graph/socket-peer-stuck graph/alarm-handler-unarmed graph/gil-holder-stuck)
+       graph/timed-lock-past-limit graph/socket-peer-stuck graph/alarm-handler-unarmed graph/gil-holder-stuck graph/file-lock-cycle)
 twins=(graph/sleeping-writer graph/late-answer graph/poll-then-act graph/watchdog-restart graph/alarm-lock
-       graph/alarm-kill graph/rcvtimeo graph/timed-lock graph/shared-lock graph/gil-holder-late)
+       graph/alarm-kill graph/rcvtimeo graph/timed-lock graph/shared-lock graph/gil-holder-late graph/file-lock-released)
 # One at a time, so that one run's alarm does not hold up another's verdict.
 build/hangar "${graph[@]}" run "${hangs[@]}" --repeat "$runs" --timeout "$timeout" -j 1 \
   --out "$out/graph-out" --json "$out/hangs.json" --quiet >/dev/null || true

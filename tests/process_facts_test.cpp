@@ -61,6 +61,24 @@ TEST(ProcessFacts, ReadsMapsAndKnowsWhichFilesOthersCanMap) {
     EXPECT_TRUE(heap->path.empty());
 }
 
+TEST(ProcessFacts, ReadsFileLocks) {
+    auto locks = parse_locks(
+        "1: FLOCK  ADVISORY  WRITE 4242 fe:00:1234 0 EOF\n"
+        "1: -> FLOCK  ADVISORY  WRITE 4243 fe:00:1234 0 EOF\n"
+        "2: OFDLCK ADVISORY  READ  -1 00:06:9847 0 EOF\n"
+        "garbage\n");
+    ASSERT_EQ(locks.size(), 3u);
+    EXPECT_EQ(locks[0].kind, "FLOCK");
+    EXPECT_EQ(locks[0].pid, 4242);
+    EXPECT_EQ(locks[0].inode, 1234u);
+    EXPECT_FALSE(locks[0].waiting);
+    EXPECT_TRUE(locks[1].waiting);
+    EXPECT_EQ(locks[1].pid, 4243);
+    EXPECT_EQ(locks[2].kind, "OFDLCK");
+    EXPECT_EQ(locks[2].pid, -1);
+    EXPECT_EQ(locks[2].inode, 9847u);
+}
+
 TEST(ProcessFacts, FindsTheSoonestAlarmInTimerList) {
     const char* text = R"(now at 4927625227189 nsecs
  #0: <00000000ed708076>, hrtimer_wakeup, S:01

@@ -176,6 +176,22 @@ TEST(StallDetection, ATimedLockWhoseDeadlineIsPastTheLimitIsATimeoutNotADeadlock
     EXPECT_LT(w.elapsed, 10s);  // proven early: nothing can act before the limit
 }
 
+// A child asks for a file lock its parent holds while the parent waits for the child.
+TEST(StallDetection, AFileLockHeldByTheParentThatWaitsForTheChildIsADeadlock) {
+    for (const char* kind : {"flock", "posix-lock"}) {
+        Watched w = supervise({kind, "-1"}, 30s);
+        EXPECT_EQ(w.ending.kind, Ending::Kind::deadlocked) << kind;
+    }
+}
+
+TEST(StallDetection, AFileLockReleasedLaterIsNotADeadlock) {
+    for (const char* kind : {"flock", "posix-lock"}) {
+        Watched w = supervise({kind, "700"}, 30s);
+        EXPECT_EQ(w.ending.kind, Ending::Kind::exited) << kind;
+        EXPECT_EQ(w.ending.code, 0) << kind;
+    }
+}
+
 TEST(StallDetection, ALockAndPipeCycleInOneProcessIsADeadlock) {
     Watched w = supervise({"lock-pipe-cycle"}, 30s);
     EXPECT_EQ(w.ending.kind, Ending::Kind::deadlocked);

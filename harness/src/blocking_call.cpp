@@ -1,5 +1,7 @@
 #include "hangar/blocking_call.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -234,6 +236,18 @@ BlockingCall decode_call(const ThreadState& t, const MemoryReader& memory) {
             c.kind = Kind::child;
             c.child = a[0] == P_PID ? static_cast<pid_t>(a[1]) : -1;  // P_ALL, P_PGID, P_PIDFD: any
             return c;
+        case SYS_flock:
+            if (a[1] & LOCK_NB) break;
+            c.call = "flock";
+            c.kind = Kind::file_lock;
+            c.fds = {static_cast<int>(a[0])};
+            return c;
+        case SYS_fcntl:
+            if (a[1] != F_SETLKW && a[1] != F_OFD_SETLKW) break;
+            c.call = a[1] == F_SETLKW ? "fcntl F_SETLKW" : "fcntl F_OFD_SETLKW";
+            c.kind = Kind::file_lock;
+            c.fds = {static_cast<int>(a[0])};
+            return c;
         case SYS_rt_sigsuspend: c.call = "rt_sigsuspend"; c.kind = Kind::signal; return c;
         case SYS_rt_sigtimedwait: c.call = "rt_sigtimedwait"; c.kind = Kind::signal; return c;
         case SYS_restart_syscall:
@@ -301,6 +315,7 @@ std::string describe(const BlockingCall& c, SteadyClock::time_point now) {
             return c.call + "(" + (c.child > 0 ? "child " + std::to_string(c.child) : std::string("any child")) + ")";
         case Kind::sleep: return c.call + "(" + hangar::describe(c.timeout, now) + ")";
         case Kind::signal: return c.call + "()";
+        case Kind::file_lock: return c.call + "(fd " + std::to_string(c.fds.empty() ? -1 : c.fds[0]) + ")";
         case Kind::other: return (c.call.empty() ? std::string("blocked") : c.call) + " (" + c.about + ")";
     }
     return "?";

@@ -311,6 +311,31 @@ std::optional<Mapping> parse_maps_line(const std::string& line) {
     return m;
 }
 
+std::vector<FileLockFacts> parse_locks(const std::string& text) {
+    // "1: FLOCK  ADVISORY  WRITE 4242 fe:00:1234 0 EOF", a waiter "1: -> FLOCK  ...".
+    std::vector<FileLockFacts> locks;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream words(line);
+        std::string id, kind, mode, access, pid, file;
+        FileLockFacts l;
+        if (!(words >> id >> kind)) continue;
+        if (kind == "->") {
+            l.waiting = true;
+            if (!(words >> kind)) continue;
+        }
+        if (!(words >> mode >> access >> pid >> file)) continue;
+        l.kind = kind;
+        l.pid = static_cast<pid_t>(std::atol(pid.c_str()));
+        const size_t colon = file.rfind(':');
+        if (colon == std::string::npos) continue;
+        l.inode = std::strtoull(file.c_str() + colon + 1, nullptr, 10);
+        locks.push_back(std::move(l));
+    }
+    return locks;
+}
+
 std::optional<std::chrono::nanoseconds> soonest_alarm(const std::string& timer_list) {
     // " #8: <0000000007a9c567>, it_real_fn, S:01"
     // " # expires at 4927626430582-4927626480582 nsecs [in 1203393 to 1253393 nsecs]"

@@ -66,6 +66,11 @@ public:
 
     bool gil_wait(ProcessFacts& p, uint64_t address) override { return is_gil_wait(p, address); }
 
+    const std::vector<FileLockFacts>& file_locks() override {
+        if (!locks_) locks_ = parse_locks(read_text("/proc/locks", 16 << 20));
+        return *locks_;
+    }
+
     std::map<std::string, pid_t> held_outside(const std::set<pid_t>& inside, const std::set<std::string>& keys) override {
         std::map<std::string, pid_t> found;
         bool eventfds = false, maps = false;
@@ -203,6 +208,7 @@ private:
     uint32_t seq_ = 0;
     std::map<uint64_t, std::optional<UnixSocketFacts>> unix_;
     std::optional<AlarmFacts> alarms_;
+    std::optional<std::vector<FileLockFacts>> locks_;
 };
 
 }  // namespace

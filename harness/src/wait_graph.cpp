@@ -189,6 +189,7 @@ public:
                 case Kind::fd_io: resolve_io(i); break;
                 case Kind::fd_poll: resolve_poll(i); break;
                 case Kind::child: resolve_child(i); break;
+                case Kind::file_lock: resolve_file_lock(i); break;
                 case Kind::sleep:
                     nodes_[i].waits = "sleeps with " + describe(nodes_[i].call.timeout, options_.now) +
                                       ", past the run's time limit";
@@ -306,6 +307,7 @@ private:
             case Kind::gone: return;
             case Kind::other: return live(i, "is in " + describe(c, options_.now));
             case Kind::signal: return live(i, "waits for a signal, which may come from outside the tree");
+            case Kind::file_lock: return;  // phase 3
             case Kind::sleep:
                 if (in_time(c.timeout)) live(i, timed_because(c.timeout));
                 return;
@@ -693,6 +695,36 @@ private:
         wake_by_processes(i, pids);
     }
 
+    // A blocked flock or fcntl lock ends when the lock on its file is released: by the
+    // process that took it (a POSIX lock: when it unlocks, closes the file or exits), or by
+    // any holder of the open file it belongs to (flock, OFD locks: shared across fork).
+    // /proc/locks names files by inode; its device is not compared, which can only add
+    // holders, never hide one.
+    void resolve_file_lock(size_t i) {
+        WaitNode& n = nodes_[i];
+        const int fd = n.call.fds.empty() ? -1 : n.call.fds[0];
+        const FdFacts* f = facts_.process(n.pid).fd(fd);
+        if (!f || !f->inode) return live(i, "waits for a lock on fd " + std::to_string(fd) + ", which hangar cannot identify");
+        std::set<pid_t> holders;
+        bool any = false;
+        for (const auto& l : facts_.system().file_locks()) {
+            if (l.waiting || l.inode != f->inode) continue;
+            any = true;
+            if (l.pid > 0 && !parent_.count(l.pid))
+                return live(i, "waits for a lock on " + f->target + " that pid " + std::to_string(l.pid) +
+                                   ", outside the tree (or gone, its open file shared), holds");
+            if (l.pid > 0) holders.insert(l.pid);
+            if (l.pid <= 0 || l.kind != "POSIX")  // the lock belongs to an open file: its holders
+                for (const auto& p : tree_)
+                    for (const auto& other : facts_.process(p.pid).fds())
+                        if (other.inode == f->inode && other.kind == FdFacts::Kind::path) holders.insert(p.pid);
+        }
+        if (!any) return live(i, "waits for a lock on " + f->target + " that no one holds now: it is being granted");
+        n.waits = "waits for a lock (" + n.call.call + ") on " + f->target;
+        n.enders = "which its holders " + pid_list(holders, n.pid) + " could release";
+        wake_by_processes(i, holders);
+    }
+
     void resolve_child(size_t i) {
         WaitNode& n = nodes_[i];
         std::set<pid_t> children;
@@ -734,7 +766,7 @@ int rank(const WaitNode& n) {
     if (n.owner_outside) r = 0;
     else if (n.gil) r = 6;
     else if (n.call.kind == Kind::fd_io) r = 1;
-    else if (n.call.kind == Kind::futex) r = 2;
+    else if (n.call.kind == Kind::futex || n.call.kind == Kind::file_lock) r = 2;
     else if (n.call.kind == Kind::fd_poll) r = 3;
     else if (n.call.kind == Kind::child) r = 4;
     else if (n.call.kind == Kind::sleep) r = 5;

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -263,6 +264,35 @@ int rcvtimeo(int ms) {
     return 0;
 }
 
+// A parent locks a file (flock, or a POSIX lock with `posix`) and starts a child that
+// opens the file anew and asks for the same lock. With `ms` < 0 the parent then waits
+// for the child: a deadlock (the child waits for the parent's lock, the parent for the
+// child). Otherwise it releases the lock after `ms` ms (sleeping first), and both end.
+int file_lock(bool posix, int ms) {
+    char path[] = "/tmp/tree_maker_lock.XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) return 1;
+    struct flock whole{};
+    whole.l_type = F_WRLCK;
+    whole.l_whence = SEEK_SET;
+    auto lock = [&](int f) { return posix ? fcntl(f, F_SETLKW, &whole) : flock(f, LOCK_EX); };
+    if (lock(fd) != 0) return 1;
+    pid_t child = fork();
+    if (child == 0) {
+        int mine = open(path, O_RDWR);
+        _exit(mine >= 0 && lock(mine) == 0 ? 0 : 1);
+    }
+    if (ms >= 0) {
+        nap_ms(ms);
+        whole.l_type = F_UNLCK;
+        if (posix ? fcntl(fd, F_SETLK, &whole) : flock(fd, LOCK_UN)) return 1;
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    unlink(path);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 // A forked child takes a mutex that a thread of its parent held at fork, with
 // pthread_mutex_timedlock and a deadline `ms` away (CLOCK_REALTIME, absolute): at the
 // deadline it gives up and exits 0. A deadline past the run's limit is as good as none.
@@ -328,7 +358,7 @@ int usage() {
                  "daemon | daemon-hang | hang-tree | nap MS | late-answer MS | shared-lock MS | wedge | "
                  "wedge-polling | flood BYTES stdout|stderr [then-wedge] | garbage [then-wedge] | pipe-cycle | "
                  "sleeping-writer MS | poll-then-act MS | watchdog-restart | alarm-lock MS | alarm-kill MS | "
-                 "rcvtimeo MS | timed-lock MS | lock-pipe-cycle [--method M]\n");
+                 "rcvtimeo MS | timed-lock MS | flock MS | posix-lock MS | lock-pipe-cycle [--method M]\n");
     return 2;
 }
 
@@ -470,6 +500,8 @@ int main(int argc, char** argv) {
     if (mode == "alarm-kill" && argc > 2) return alarm_kill(std::atoi(argv[2]));
     if (mode == "rcvtimeo" && argc > 2) return rcvtimeo(std::atoi(argv[2]));
     if (mode == "timed-lock" && argc > 2) return timed_lock(std::atoi(argv[2]));
+    if (mode == "flock" && argc > 2) return file_lock(false, std::atoi(argv[2]));
+    if (mode == "posix-lock" && argc > 2) return file_lock(true, std::atoi(argv[2]));
     if (mode == "lock-pipe-cycle") return lock_pipe_cycle();
     if (mode == "wedge") return wedge(false);
     if (mode == "wedge-polling") return wedge(true);

@@ -83,6 +83,8 @@ public:
     }
     std::optional<uint64_t> tcp_peer(pid_t, uint64_t) override { return std::nullopt; }
     const AlarmFacts& alarms() override { return alarm_state; }
+    const std::vector<FileLockFacts>& file_locks() override { return locks; }
+    std::vector<FileLockFacts> locks;
     bool gil_wait(ProcessFacts&, uint64_t address) override { return gil_words.count(address) > 0; }
     std::map<std::string, pid_t> held_outside(const std::set<pid_t>&, const std::set<std::string>& keys) override {
         std::map<std::string, pid_t> found;

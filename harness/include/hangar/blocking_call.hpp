@@ -25,6 +25,7 @@ struct BlockingCall {
         child,            // wait4/waitid for `child`
         sleep,            // nanosleep/clock_nanosleep
         signal,           // pause/sigsuspend/sigtimedwait: waits for a signal
+        file_lock,        // flock or fcntl F_SETLKW / F_OFD_SETLKW on fds[0]
         other,            // a call hangar does not model: it may end for reasons it cannot see
     };
     Kind kind = Kind::other;

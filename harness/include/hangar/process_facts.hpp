@@ -133,6 +133,14 @@ struct AlarmFacts {
     std::optional<std::chrono::nanoseconds> soonest;
 };
 
+// A file lock of the machine, from /proc/locks.
+struct FileLockFacts {
+    std::string kind;     // FLOCK, POSIX, OFDLCK
+    pid_t pid = 0;        // who took it (hangar's view); -1 for OFD locks, which belong to an open file
+    uint64_t inode = 0;
+    bool waiting = false;  // a "->" line: a request blocked on a lock
+};
+
 class SystemFacts {
 public:
     virtual ~SystemFacts() = default;
@@ -143,6 +151,8 @@ public:
     // machine (loopback), nullopt when it is not, or when it cannot be found.
     virtual std::optional<uint64_t> tcp_peer(pid_t pid, uint64_t inode) = 0;
     virtual const AlarmFacts& alarms() = 0;
+    // Every file lock of the machine (/proc/locks).
+    virtual const std::vector<FileLockFacts>& file_locks() = 0;
     // Whether a futex word at `address` in process `p` is the condition variable that
     // CPython threads wait on for the GIL (gil.hpp).
     virtual bool gil_wait(ProcessFacts& p, uint64_t address) = 0;
@@ -181,6 +191,8 @@ FdFacts::Kind fd_kind(const std::string& link);
 // Reads an fdinfo text into `f` (flags, ino, and what its kind adds).
 void parse_fdinfo(const std::string& text, FdFacts& f);
 std::optional<Mapping> parse_maps_line(const std::string& line);
+// The locks of a /proc/locks text.
+std::vector<FileLockFacts> parse_locks(const std::string& text);
 // The soonest `it_real_fn` expiry in a /proc/timer_list text.
 std::optional<std::chrono::nanoseconds> soonest_alarm(const std::string& timer_list);
 
