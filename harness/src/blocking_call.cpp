@@ -281,7 +281,7 @@ BlockingCall decode_call(const ThreadState& t, const MemoryReader& memory) {
         return c;
     }
     c.call = "syscall " + std::to_string(nr);
-    // connect, flock, fcntl locks, System V IPC, POSIX message queues, io_uring, opening a
+    // connect, non-waiting fcntl, System V IPC, POSIX message queues, io_uring, opening a
     // FIFO...: their other side may be outside the tree, or hidden from /proc.
     return other(c, "a system call hangar does not model");
 }
