@@ -32,6 +32,7 @@ std::string hex(uint64_t v) {
 // pipe wait sleeps in.
 bool sleeps_in_other_kind(const std::string& wchan, FdFacts::Kind kind) {
     using K = FdFacts::Kind;
+    if (kind == K::path) return false;  // a named FIFO sleeps in pipe functions too
     static const std::pair<const char*, K> specific[] = {
         {"pipe_", K::pipe},          {"timerfd", K::timerfd}, {"eventfd", K::eventfd}, {"signalfd", K::signalfd},
         {"inotify", K::inotify},     {"unix_", K::socket},    {"sk_wait", K::socket},  {"sk_stream", K::socket},
