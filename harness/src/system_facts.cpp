@@ -73,10 +73,11 @@ public:
 
     std::map<std::string, pid_t> held_outside(const std::set<pid_t>& inside, const std::set<std::string>& keys) override {
         std::map<std::string, pid_t> found;
-        bool eventfds = false, maps = false;
+        bool eventfds = false, maps = false, files = false;
         for (const auto& k : keys) {
             eventfds |= k.rfind("eventfd:", 0) == 0;
-            maps |= k.rfind("map:", 0) == 0;
+            files |= k.rfind("file-ino:", 0) == 0;
+            maps |= k.rfind("map:", 0) == 0 || k.rfind("zero:", 0) == 0 || files;
         }
         DIR* proc = opendir("/proc");
         if (!proc) return found;
@@ -86,7 +87,7 @@ public:
             const long pid = std::strtol(e->d_name, &end, 10);
             if (pid <= 0 || *end || pid == self || inside.count(static_cast<pid_t>(pid))) continue;
             const std::string dir = "/proc/" + std::string(e->d_name);
-            scan_fds(static_cast<pid_t>(pid), dir, keys, eventfds, found);
+            scan_fds(static_cast<pid_t>(pid), dir, keys, eventfds, files, found);
             if (maps) scan_maps(static_cast<pid_t>(pid), dir, keys, found);
             if (found.size() == keys.size()) break;
         }
@@ -96,7 +97,7 @@ public:
 
 private:
     static void scan_fds(pid_t pid, const std::string& dir, const std::set<std::string>& keys, bool eventfds,
-                         std::map<std::string, pid_t>& found) {
+                         bool files, std::map<std::string, pid_t>& found) {
         DIR* fds = opendir((dir + "/fd").c_str());
         if (!fds) return;  // gone, or not ours to read
         char link[256];
@@ -109,6 +110,16 @@ private:
                 FdFacts facts;
                 parse_fdinfo(read_text(dir + "/fdinfo/" + f->d_name, 64 * 1024), facts);
                 target = "eventfd:" + std::to_string(facts.eventfd_id);
+            } else if (files && target.rfind("/", 0) == 0) {
+                struct stat st{};  // a file whose flock or OFD lock the run waits for
+                if (stat((dir + "/fd/" + f->d_name).c_str(), &st) == 0 &&
+                    keys.count("file-ino:" + std::to_string(st.st_ino)))
+                    found.emplace("file-ino:" + std::to_string(st.st_ino), pid);
+                if (target.find("(deleted)") == std::string::npos) continue;
+                char key[64];
+                std::snprintf(key, sizeof key, "map:%02x:%02x:%llu", major(st.st_dev), minor(st.st_dev),
+                              static_cast<unsigned long long>(st.st_ino));
+                target = key;
             } else if (target.rfind("pipe:", 0) != 0 && target.rfind("socket:", 0) != 0) {
                 struct stat st{};  // a memfd or deleted file that a process of the run maps
                 if (target.find("(deleted)") == std::string::npos || stat((dir + "/fd/" + f->d_name).c_str(), &st) != 0)
@@ -129,8 +140,12 @@ private:
         std::string line;
         while (std::getline(in, line)) {
             auto m = parse_maps_line(line);
-            if (!m || !m->shared() || !m->inode) continue;
-            const std::string key = "map:" + m->dev + ":" + std::to_string(m->inode);
+            if (!m || !m->inode) continue;
+            // A mapping keeps its open file, and so a flock on it, alive.
+            if (const std::string file = "file-ino:" + std::to_string(m->inode); keys.count(file)) found.emplace(file, pid);
+            if (!m->shared()) continue;
+            const std::string key = (m->path == "/dev/zero (deleted)" ? "zero:" : "map:") + m->dev + ":" +
+                                    std::to_string(m->inode);
             if (keys.count(key)) found.emplace(key, pid);
         }
     }

@@ -238,6 +238,18 @@ public:
         for (const auto& n : nodes_)
             if (!n.live) keys.insert(n.resources.begin(), n.resources.end());
         if (keys.empty()) return;
+        if (unix_socket_to_outside()) {
+            // A file sent out over a socket may still be in flight, or held by a process
+            // hangar may not read: while the tree can talk to outside, every file counts.
+            for (size_t i = 0; i < nodes_.size(); ++i)
+                for (const auto& key : nodes_[i].resources)
+                    if (!nodes_[i].live && key.rfind("zero:", 0) != 0) {
+                        live(i, "waits on " + key + ", and the tree has a Unix socket to outside over which it "
+                                                    "may have sent it");
+                        if (stop()) return;
+                    }
+            return;
+        }
         std::set<pid_t> inside;
         for (const auto& p : tree_) inside.insert(p.pid);
         const auto held = facts_.system().held_outside(inside, keys);
@@ -298,9 +310,10 @@ private:
         // A timeout that would keep the thread asleep past the limit, read from memory that
         // is not the waiting thread's own stack: another thread may have rewritten it after
         // the kernel copied it, so hangar cannot know what the kernel waits for.
-        if (c.timeout.read_at && !in_time(c.timeout) && !on_own_stack(p.pid, t.sp, c.timeout.read_at))
-            return live(i, "has a timeout read from memory outside its own stack (0x" + hex(c.timeout.read_at) +
-                           "), which may have changed since the call began: it may wake and act");
+        if (c.timeout.read_at && !in_time(c.timeout) &&
+            (p.threads.size() > 1 || !on_own_stack(p.pid, t.sp, c.timeout.read_at)))
+            return live(i, "has a timeout read from memory now (0x" + hex(c.timeout.read_at) +
+                           "), which another thread may have rewritten since the call copied it: it may wake and act");
         switch (c.kind) {
             case Kind::running: return live(i, "is running");
             case Kind::uninterruptible: return live(i, "is in uninterruptible sleep: the kernel works for it");
@@ -434,7 +447,10 @@ private:
                                    ", a file the tree may have sent out over its Unix socket to outside");
             } else {
                 where = m->path.empty() ? "shared anonymous memory" : m->path;
-                if (m->inode) n.resources.insert("map:" + m->dev + ":" + std::to_string(m->inode));
+                // Shared anonymous memory ("zero:") has no file to send: only inherited.
+                if (m->inode)
+                    n.resources.insert((m->path == "/dev/zero (deleted)" ? "zero:" : "map:") + m->dev + ":" +
+                                       std::to_string(m->inode));
             }
         }
         if (!local) {
@@ -633,11 +649,19 @@ private:
             auto peer = facts_.system().tcp_peer(pid, f.inode);
             if (!peer) return outside(f.target + " is connected to a TCP peer outside the tree");
             Side s = holders_of_peer(pid, *peer, f.target);
-            if (sock->tcp_user_timeout.count() > 0) {
-                // The kernel aborts the connection when sent data stays unacknowledged
-                // this long, which ends every wait on it.
-                s.timeout = Timeout::relative_to_call(sock->tcp_user_timeout);
-                s.who += " (TCP_USER_TIMEOUT " + human_duration(sock->tcp_user_timeout) + ")";
+            // The kernel aborts a connection when sent data stays unacknowledged
+            // TCP_USER_TIMEOUT long, at either end, which ends every wait on it.
+            auto user_timeout = sock->tcp_user_timeout;
+            for (pid_t holder : s.pids)
+                for (const auto& other : facts_.process(holder).fds())
+                    if (other.kind == FdFacts::Kind::socket && other.inode == *peer)
+                        if (auto peer_sock = facts_.process(holder).socket(other.fd);
+                            peer_sock && peer_sock->tcp_user_timeout.count() > 0 &&
+                            (user_timeout.count() == 0 || peer_sock->tcp_user_timeout < user_timeout))
+                            user_timeout = peer_sock->tcp_user_timeout;
+            if (user_timeout.count() > 0) {
+                s.timeout = Timeout::relative_to_call(user_timeout);
+                s.who += " (TCP_USER_TIMEOUT " + human_duration(user_timeout) + ")";
             }
             return s;
         }
@@ -707,7 +731,14 @@ private:
         const FdFacts* f = facts_.process(n.pid).fd(fd);
         if (!f || !f->inode) return live(i, "waits for a lock on fd " + std::to_string(fd) + ", which hangar cannot identify");
         std::set<pid_t> holders;
-        bool any = false;
+        bool any = false, waiting = false;
+        for (const auto& l : facts_.system().file_locks())
+            waiting |= l.waiting && l.inode == f->inode && (l.pid == n.pid || l.pid == -1);
+        // The number may mean another file by now (dup2 since the call began): the kernel's
+        // list of blocked requests says which file this process waits for.
+        if (!waiting)
+            return live(i, "waits for a lock on fd " + std::to_string(fd) + ", but /proc/locks shows no request of "
+                           "this process blocked on " + f->target + ": the number may mean another file now");
         for (const auto& l : facts_.system().file_locks()) {
             if (l.waiting || l.inode != f->inode) continue;
             any = true;
@@ -721,6 +752,8 @@ private:
                         if (other.inode == f->inode && other.kind == FdFacts::Kind::path) holders.insert(p.pid);
         }
         if (!any) return live(i, "waits for a lock on " + f->target + " that no one holds now: it is being granted");
+        // A flock or OFD lock belongs to an open file, which a process outside may hold too.
+        n.resources.insert("file-ino:" + std::to_string(f->inode));
         n.waits = "waits for a lock (" + n.call.call + ") on " + f->target;
         n.enders = "which its holders " + pid_list(holders, n.pid) + " could release";
         wake_by_processes(i, holders);

@@ -159,7 +159,8 @@ public:
     // Files and memory of the run that a process outside it also holds (a file sent out
     // over a Unix socket, closed since): for each key found, one such process. Keys:
     // "pipe:[N]", "socket:[N]", "eventfd:ID" (fdinfo's eventfd-id), "map:DEV:INODE" (a
-    // shared mapping, as /proc/PID/maps names it). `inside`: the run's processes, and
+    // shared mapping, as /proc/PID/maps names it; "zero:DEV:INODE" for shared anonymous memory), "file-ino:INODE" (a file open or mapped:
+    // its flock; any device, which can only find more holders). `inside`: the run's processes, and
     // hangar's own, which are not asked. Processes hangar may not read are not seen.
     virtual std::map<std::string, pid_t> held_outside(const std::set<pid_t>& inside,
                                                       const std::set<std::string>& keys) = 0;

@@ -27,8 +27,10 @@
 // while nothing in the process runs. Outside the tree, hangar counts a kill, a changed
 // system clock or a write into a shared file mapping by another process as intervention,
 // not as the run's progress; a pipe, socket or FIFO whose other end lies outside is live.
-// What hangar reads now, the kernel copied when the call began: a poll array or fd_set
-// that another thread rewrote since is the blind spot (a fd number that means another file
+// What hangar reads now, the kernel copied when the call began: a poll array or fd_set,
+// a socket's SO_RCVTIMEO, or a fd number reused by a file of the same kind, that another
+// thread changed since, is the blind spot (as are F_SETSIG file-event signals, and a file
+// sent out over a socket closed since, still in flight or held where hangar cannot read) (a fd number that means another file
 // now is caught where the kernel function the thread sleeps in belongs to another kind of
 // file, an epoll target by kcmp, a timeout off the thread's own stack is not trusted to
 // last past the limit). A file sent out of the tree over a Unix socket that has closed
