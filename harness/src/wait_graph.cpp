@@ -826,6 +826,9 @@ WaitGraph WaitGraph::build(const std::vector<ProcessState>& tree, FactsSource& f
             Options ever = options;
             ever.window = nullptr;
             ever.stop_at_first_live = true;
+            // The first pass searched for every file a stuck wait depends on and found none
+            // held outside; this pass has fewer stuck waits: searching again finds nothing.
+            ever.search_outside = false;
             const WaitGraph later = build(tree, facts, ever);
             if (const WaitNode* n = later.first_live()) g.late_ = later.sentence(*n);
         }
@@ -839,7 +842,7 @@ WaitGraph WaitGraph::build(const std::vector<ProcessState>& tree, FactsSource& f
     if (b.stop()) return finish();
     b.judge_alarms();
     if (b.stop()) return finish();
-    if (!b.any_live()) b.judge_outside_holders();
+    if (!b.any_live() && options.search_outside) b.judge_outside_holders();
     return finish();
 }
 

@@ -69,6 +69,9 @@ public:
         // Stop at the first thread found live (a sample that only needs the verdict); the
         // graph is then partial.
         bool stop_at_first_live = false;
+        // Search the machine's other processes for holders of the run's files once nothing
+        // else is live (SystemFacts::held_outside).
+        bool search_outside = true;
     };
 
     static WaitGraph build(const std::vector<ProcessState>& tree, FactsSource& facts, const Options& options);
