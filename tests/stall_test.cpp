@@ -56,7 +56,7 @@ TEST(StallDetection, AProcessThatSleepsIsNotADeadlock) {
     expect_passes(supervise({"nap", "700"}, std::chrono::seconds(30)));
 }
 
-// Nothing can act before the 20 s limit, but nothing is stuck for good either: the sleep
+// Nothing can act before the 20 s limit, but the sleeper can act after it: the sleep
 // ends after 60 s. That is a timeout (too slow), never a deadlock, and it is proven early.
 TEST(StallDetection, ASleepPastTheLimitIsATimeoutProvenEarlyNotADeadlock) {
     Watched w = supervise({"nap", "60000"}, std::chrono::seconds(20));

@@ -295,7 +295,7 @@ int file_lock(bool posix, int ms) {
 
 // A forked child takes a mutex that a thread of its parent held at fork, with
 // pthread_mutex_timedlock and a deadline `ms` away (CLOCK_REALTIME, absolute): at the
-// deadline it gives up and exits 0. A deadline past the run's limit is as good as none.
+// deadline it gives up and exits 0. A deadline past the run's limit: a timeout proven early.
 int timed_lock(int ms) {
     static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     int held[2], never[2];

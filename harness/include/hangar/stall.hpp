@@ -67,7 +67,7 @@ struct StallOptions {
 // What one sample says, and why, for the evidence.
 struct StallSample {
     bool stalled = false;     // no thread of the tree is live in this sample
-    bool late = false;        // stalled, but no wait is stuck for good: each ends after the limit
+    bool late = false;        // stalled before the limit, but a thread can act after it: a timeout
     std::string reason;       // when not stalled: what keeps the run alive (in a timeout's evidence)
     bool structural = false;  // stalled, and a mutex's owner is no thread of its process
     uint64_t cpu_time = 0;    // summed over the tree (threads waiting for the GIL left out)
